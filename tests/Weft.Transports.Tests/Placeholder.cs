@@ -1,0 +1,1 @@
+namespace Weft.Transports.Tests;
