@@ -1,0 +1,39 @@
+namespace Weft.Mux;
+
+public sealed partial class MuxSession
+{
+    /// <summary>
+    /// Pings at once (to measure the round trip that window auto-tuning uses) and then every
+    /// <see cref="MuxOptions.KeepAliveInterval"/>; a ping unanswered for <see cref="MuxOptions.KeepAliveTimeout"/>
+    /// ends the session.
+    /// </summary>
+    private async Task KeepAliveLoopAsync()
+    {
+        CancellationToken stop = _abortCts.Token;
+        try
+        {
+            while (!IsShutDown)
+            {
+                using (var timeout = new CancellationTokenSource(_options.KeepAliveTimeout, _time))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stop))
+                {
+                    try
+                    {
+                        await PingAsync(linked.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (timeout.IsCancellationRequested && !IsShutDown)
+                    {
+                        Shutdown(new MuxException(MuxError.KeepAliveTimeout, $"the peer did not answer a keepalive ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s"), goAway: null);
+                        return;
+                    }
+                }
+
+                await Task.Delay(_options.KeepAliveInterval, _time, stop).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or MuxException)
+        {
+            // The session ended; nothing to keep alive.
+        }
+    }
+}

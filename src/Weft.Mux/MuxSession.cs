@@ -1,0 +1,360 @@
+using System.Threading.Channels;
+using Weft.Mux.Protocol;
+
+namespace Weft.Mux;
+
+/// <summary>
+/// A yamux session: many <see cref="MuxStream"/>s over one connection <see cref="Stream"/>.
+/// </summary>
+/// <remarks>
+/// One read loop and one write loop run per session; both end in one idempotent shutdown. All public
+/// members are thread-safe. The session owns the transport and disposes it when it ends. Streams opened
+/// by this side get odd ids when it is the client and even ids when it is the server.
+/// </remarks>
+public sealed partial class MuxSession : IAsyncDisposable
+{
+    private readonly Stream _transport;
+    private readonly MuxOptions _options;
+    private readonly TimeProvider _time;
+    private readonly object _streamsLock = new();
+    private readonly Dictionary<uint, MuxStream> _streams = [];
+    private readonly Channel<MuxStream> _acceptQueue;
+    private readonly CancellationTokenSource _abortCts = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _run;
+    private uint _nextStreamId;
+    private int _inboundStreams;
+    private long _growthReserved;
+    private long _rttTicks;
+    private volatile bool _localGoAway;
+    private volatile bool _remoteGoAway;
+    private uint _remoteGoAwayCode;
+    private int _shutdown;
+    private MuxException? _terminalError;
+
+    /// <summary>Starts a session over <paramref name="transport"/>.</summary>
+    /// <param name="transport">The connection; the session owns and disposes it.</param>
+    /// <param name="isClient">True for the client role (odd stream ids), false for the server (even).</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    public MuxSession(Stream transport, bool isClient, MuxOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
+        _options = (options ?? new MuxOptions()).ValidatedCopy();
+        _time = _options.TimeProvider;
+        IsClient = isClient;
+        _nextStreamId = isClient ? 1u : 2u;
+        _rttTicks = _options.InitialRttEstimate.Ticks;
+        _acceptQueue = Channel.CreateBounded<MuxStream>(new BoundedChannelOptions(_options.AcceptBacklog)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleWriter = true,
+        });
+        _outBuffer = new byte[InitialOutBufferSize];
+        _outSpare = new byte[InitialOutBufferSize];
+        _run = RunAsync();
+    }
+
+    /// <summary>Starts a client-role session (odd stream ids).</summary>
+    /// <param name="transport">The connection; the session owns it.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <returns>The running session.</returns>
+    public static MuxSession CreateClient(Stream transport, MuxOptions? options = null) => new(transport, isClient: true, options);
+
+    /// <summary>Starts a server-role session (even stream ids).</summary>
+    /// <param name="transport">The connection; the session owns it.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <returns>The running session.</returns>
+    public static MuxSession CreateServer(Stream transport, MuxOptions? options = null) => new(transport, isClient: false, options);
+
+    /// <summary>True for the client role.</summary>
+    public bool IsClient { get; }
+
+    /// <summary>Completes (never faults) when the session has ended and the transport is disposed; see <see cref="TerminationException"/>.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Why the session ended, once it has; null while it runs.</summary>
+    public MuxException? TerminationException => Volatile.Read(ref _terminalError);
+
+    /// <summary>The latest round-trip time measured by a ping, or the initial estimate before any.</summary>
+    public TimeSpan RoundTripTime => TimeSpan.FromTicks(Interlocked.Read(ref _rttTicks));
+
+    /// <summary>Number of streams currently tracked (open, half-closed or closing).</summary>
+    public int StreamCount
+    {
+        get
+        {
+            lock (_streamsLock)
+            {
+                return _streams.Count;
+            }
+        }
+    }
+
+    /// <summary>Bytes of payload sent on all streams.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Bytes of payload received on all streams.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    internal MuxOptions Options => _options;
+
+    internal TimeProvider Time => _time;
+
+    internal bool IsShutDown => Volatile.Read(ref _shutdown) != 0;
+
+    /// <summary>Opens a new stream. Data may be written at once (yamux needs no round trip to open).</summary>
+    /// <param name="cancellationToken">Cancels waiting for room in the outgoing buffer.</param>
+    /// <returns>The stream.</returns>
+    /// <exception cref="MuxException">The session is closed, the peer sent GoAway, or ids ran out.</exception>
+    public async ValueTask<MuxStream> OpenStreamAsync(CancellationToken cancellationToken = default)
+    {
+        await WaitForOutgoingSpaceAsync(cancellationToken).ConfigureAwait(false);
+        MuxStream stream;
+        lock (_streamsLock)
+        {
+            ThrowIfCannotOpen();
+            if (_nextStreamId > uint.MaxValue - 2)
+            {
+                // Ids ran out: say so to the peer once, and refuse from now on.
+                _localGoAway = true;
+                EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)YamuxGoAwayCode.Normal), isReply: false);
+                throw new MuxException(MuxError.LocalGoAway, "stream ids are exhausted; the session sent GoAway and opens no more streams");
+            }
+
+            uint id = _nextStreamId;
+            _nextStreamId += 2;
+            stream = new MuxStream(this, id, isLocal: true);
+            _streams.Add(id, stream);
+        }
+
+        // WindowUpdate with SYN opens the stream, as Go yamux does; delta 0 keeps the spec's initial window.
+        EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Syn, stream.Id, 0), isReply: false);
+        return stream;
+    }
+
+    /// <summary>Waits for the next stream opened by the peer.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The stream, already acknowledged to the peer.</returns>
+    /// <exception cref="MuxException">The session ended.</exception>
+    public async ValueTask<MuxStream> AcceptStreamAsync(CancellationToken cancellationToken = default)
+    {
+        MuxStream stream;
+        try
+        {
+            stream = await _acceptQueue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw SessionError();
+        }
+
+        stream.Accept();
+        return stream;
+    }
+
+    /// <summary>Sends a Ping and waits for its answer.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The measured round-trip time.</returns>
+    /// <exception cref="MuxException">The session ended first.</exception>
+    public async ValueTask<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
+    {
+        var pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        uint id;
+        lock (_pings)
+        {
+            if (IsShutDown)
+            {
+                throw SessionError();
+            }
+
+            id = ++_nextPingId;
+            _pings[id] = pending;
+        }
+
+        long start = _time.GetTimestamp();
+        try
+        {
+            EnqueueControl(new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, id), isReply: false);
+            await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_pings)
+            {
+                _pings.Remove(id);
+            }
+        }
+
+        TimeSpan rtt = _time.GetElapsedTime(start);
+        Interlocked.Exchange(ref _rttTicks, Math.Max(rtt.Ticks, 1));
+        return rtt;
+    }
+
+    /// <summary>
+    /// Sends GoAway: the peer should open no more streams, and this side refuses (resets) any it still
+    /// opens. Streams already open go on.
+    /// </summary>
+    /// <param name="cancellationToken">Unused: the frame is queued at once.</param>
+    /// <returns>A completed task once the frame is queued.</returns>
+    public ValueTask GoAwayAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_localGoAway)
+        {
+            _localGoAway = true;
+            EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)YamuxGoAwayCode.Normal), isReply: false);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Ends the session: sends GoAway, flushes what is queued (within <see cref="MuxOptions.CloseFlushTimeout"/>),
+    /// closes the connection and fails every stream that is still open.
+    /// </summary>
+    /// <returns>A task that completes when the session has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        Shutdown(new MuxException(MuxError.SessionClosed, "the mux session was closed locally"), YamuxGoAwayCode.Normal);
+        await _completion.Task.ConfigureAwait(false);
+    }
+
+    internal MuxException SessionError()
+    {
+        MuxException? error = Volatile.Read(ref _terminalError);
+        return error is null
+            ? new MuxException(MuxError.SessionClosed, "the mux session is closed")
+            : new MuxException(error.Error, error.Message, error) { GoAwayCode = error.GoAwayCode };
+    }
+
+    private void ThrowIfCannotOpen()
+    {
+        if (IsShutDown)
+        {
+            throw SessionError();
+        }
+
+        if (_remoteGoAway)
+        {
+            throw new MuxException(MuxError.RemoteGoAway, $"the peer sent GoAway (code {_remoteGoAwayCode}) and accepts no new streams") { GoAwayCode = _remoteGoAwayCode };
+        }
+
+        if (_localGoAway)
+        {
+            throw new MuxException(MuxError.LocalGoAway, "this session sent GoAway and opens no new streams");
+        }
+    }
+
+    /// <summary>Reserves window growth from the session budget; returns what was granted.</summary>
+    internal uint ReserveGrowth(uint wanted)
+    {
+        while (true)
+        {
+            long reserved = Interlocked.Read(ref _growthReserved);
+            long granted = Math.Min(wanted, _options.SessionReceiveBudget - reserved);
+            if (granted <= 0)
+            {
+                return 0;
+            }
+
+            if (Interlocked.CompareExchange(ref _growthReserved, reserved + granted, reserved) == reserved)
+            {
+                return (uint)granted;
+            }
+        }
+    }
+
+    internal void ReleaseGrowth(uint amount)
+    {
+        if (amount > 0)
+        {
+            Interlocked.Add(ref _growthReserved, -amount);
+        }
+    }
+
+    internal void RemoveStream(MuxStream stream)
+    {
+        lock (_streamsLock)
+        {
+            if (_streams.TryGetValue(stream.Id, out MuxStream? current) && ReferenceEquals(current, stream))
+            {
+                _streams.Remove(stream.Id);
+                if (!stream.IsLocallyInitiated)
+                {
+                    _inboundStreams--;
+                }
+            }
+        }
+    }
+
+    /// <summary>The one place the session ends. Idempotent.</summary>
+    private void Shutdown(MuxException reason, YamuxGoAwayCode? goAway)
+    {
+        if (Interlocked.CompareExchange(ref _terminalError, reason, null) is not null)
+        {
+            return;
+        }
+
+        if (goAway is { } code)
+        {
+            EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)code), isReply: false);
+        }
+
+        Volatile.Write(ref _shutdown, 1);
+        CloseOutgoing();
+        _abortCts.CancelAfter(_options.CloseFlushTimeout);
+
+        _acceptQueue.Writer.TryComplete();
+        while (_acceptQueue.Reader.TryRead(out MuxStream? unaccepted))
+        {
+            unaccepted.OnSessionClosed(reason);
+        }
+
+        MuxStream[] streams;
+        lock (_streamsLock)
+        {
+            streams = [.. _streams.Values];
+            _streams.Clear();
+        }
+
+        foreach (MuxStream stream in streams)
+        {
+            stream.OnSessionClosed(reason);
+        }
+
+        lock (_pings)
+        {
+            foreach (TaskCompletionSource ping in _pings.Values)
+            {
+                ping.TrySetException(SessionError());
+            }
+
+            _pings.Clear();
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        await Task.Yield();
+        Task reader = ReadLoopAsync();
+        Task writer = WriteLoopAsync();
+        Task keepAlive = _options.KeepAliveInterval == Timeout.InfiniteTimeSpan ? Task.CompletedTask : KeepAliveLoopAsync();
+
+        // The write loop ends only after shutdown, once what was queued is flushed (or the flush timed out).
+        await writer.ConfigureAwait(false);
+        try
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection is going away regardless; nothing useful to report.
+        }
+
+        await _abortCts.CancelAsync().ConfigureAwait(false);
+        await reader.ConfigureAwait(false);
+        await keepAlive.ConfigureAwait(false);
+        _abortCts.Dispose();
+        _completion.TrySetResult();
+    }
+}

@@ -1,0 +1,242 @@
+using Weft.Mux.Protocol;
+
+namespace Weft.Mux;
+
+public sealed partial class MuxStream
+{
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return Read(buffer.AsSpan(offset, count));
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> buffer)
+    {
+        using CancellationTokenSource? timeout = StartTimeout(_readTimeout, default);
+        try
+        {
+            while (true)
+            {
+                ValueTask wait;
+                int count;
+                uint update;
+                lock (_sync)
+                {
+                    if (TryReadLocked(buffer, out count, out update))
+                    {
+                        goto done;
+                    }
+
+                    wait = _readSignal.WaitAsync(timeout?.Token ?? default);
+                }
+
+                wait.AsTask().GetAwaiter().GetResult();
+                continue;
+
+            done:
+                SendWindowUpdate(update);
+                return count;
+            }
+        }
+        catch (OperationCanceledException) when (timeout is not null)
+        {
+            throw TimeoutError("read", _readTimeout);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc />
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        int count;
+        uint update;
+        try
+        {
+            lock (_sync)
+            {
+                if (!TryReadLocked(buffer.Span, out count, out update))
+                {
+                    return ReadSlowAsync(buffer, cancellationToken);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<int>(e);
+        }
+
+        SendWindowUpdate(update);
+        return new ValueTask<int>(count);
+    }
+
+    /// <inheritdoc />
+    public override int ReadByte()
+    {
+        Span<byte> one = stackalloc byte[1];
+        return Read(one) == 1 ? one[0] : -1;
+    }
+
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource? timeout = StartTimeout(_readTimeout, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                ValueTask wait;
+                lock (_sync)
+                {
+                    if (TryReadLocked(buffer.Span, out int count, out uint update))
+                    {
+                        SendWindowUpdate(update);
+                        return count;
+                    }
+
+                    wait = _readSignal.WaitAsync(timeout?.Token ?? cancellationToken);
+                }
+
+                await wait.ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (timeout is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw TimeoutError("read", _readTimeout);
+        }
+    }
+
+    /// <summary>One attempt to read; false means "wait for a signal and try again".</summary>
+    private bool TryReadLocked(Span<byte> destination, out int count, out uint update)
+    {
+        update = 0;
+        count = 0;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_readsAborted)
+        {
+            throw ReadError();
+        }
+
+        if (_received.Length > 0)
+        {
+            if (!destination.IsEmpty)
+            {
+                count = _received.Read(destination);
+                update = ConsumedLocked((uint)count);
+            }
+
+            return true;
+        }
+
+        if (_remoteFin)
+        {
+            _eofDelivered = true;
+            _readsClosed?.TrySetResult();
+            return true;
+        }
+
+        if (_remoteReset || _localReset || _sessionError is not null)
+        {
+            throw ReadError();
+        }
+
+        return false;
+    }
+
+    /// <summary>Accounts for consumed bytes; returns the window update to send, if one is due.</summary>
+    private uint ConsumedLocked(uint count)
+    {
+        if (_remoteFin || !_window.Consume(count))
+        {
+            return 0;
+        }
+
+        uint growth = 0;
+        MuxOptions options = _session.Options;
+        if (options.WindowAutoTuning)
+        {
+            long now = _session.Time.GetTimestamp();
+            TimeSpan since = _session.Time.GetElapsedTime(_lastUpdateTimestamp, now);
+            _lastUpdateTimestamp = now;
+            uint wanted = ReceiveWindow.DesiredGrowth(_window.Size, (uint)options.MaxStreamWindowSize, since, _session.RoundTripTime);
+            if (wanted > 0)
+            {
+                growth = _session.ReserveGrowth(wanted);
+                _growth += growth;
+            }
+        }
+
+        return _window.TakeUpdate(growth);
+    }
+
+    /// <summary>Credit for data that was discarded instead of read (reads aborted).</summary>
+    private uint TakeDiscardCreditLocked(uint count) => _window.Consume(count) ? _window.TakeUpdate(0) : 0;
+
+    private void SendWindowUpdate(uint delta)
+    {
+        if (delta > 0)
+        {
+            _session.EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, Id, delta), isReply: false);
+        }
+    }
+
+    private MuxException ReadError()
+    {
+        if (_readsAborted)
+        {
+            return new MuxException(MuxError.StreamAborted, $"reads on stream {Id} were aborted locally");
+        }
+
+        return StateError();
+    }
+
+    private MuxException WriteError() => StateError();
+
+    private MuxException StateError()
+    {
+        if (_remoteReset)
+        {
+            return IsLocallyInitiated && !_acked
+                ? new MuxException(MuxError.StreamRefused, $"the peer refused stream {Id} (backlog full or going away)")
+                : new MuxException(MuxError.StreamReset, $"the peer reset stream {Id}");
+        }
+
+        if (_localReset)
+        {
+            return new MuxException(MuxError.StreamAborted, $"stream {Id} was reset locally");
+        }
+
+        if (_sessionError is not null)
+        {
+            return new MuxException(_sessionError.Error, $"stream {Id}: {_sessionError.Message}", _sessionError) { GoAwayCode = _sessionError.GoAwayCode };
+        }
+
+        return new MuxException(MuxError.StreamAborted, $"stream {Id} is closed");
+    }
+
+    private static CancellationTokenSource? StartTimeout(int milliseconds, CancellationToken cancellationToken)
+    {
+        if (milliseconds == Timeout.Infinite)
+        {
+            return null;
+        }
+
+        CancellationTokenSource source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(milliseconds);
+        return source;
+    }
+
+    private MuxException TimeoutError(string operation, int milliseconds) =>
+        new(MuxError.Timeout, $"{operation} on stream {Id} timed out after {milliseconds} ms");
+}
