@@ -22,6 +22,7 @@
 // FIN), RST and Ping go through the session's public send() with a hand-built 12-byte header.
 
 const path = require('node:path');
+const util = require('node:util');
 const { Server, Client } = require('yamux-js');
 const { main } = require(path.join(__dirname, 'peer-common.cjs'));
 
@@ -231,7 +232,7 @@ function sessionConfig() {
     keepAliveInterval: 30,
     connectionWriteTimeout: 30, // default 10 s
     ...(config.window ? { maxStreamWindowSize: config.window } : {}),
-    logger: (...args) => process.stderr.write(`${args.map(String).join(' ')}\n`),
+    logger: (...args) => process.stderr.write(`${util.format(...args)}\n`),
   };
 }
 
