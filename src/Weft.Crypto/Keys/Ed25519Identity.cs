@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Weft.Crypto.Keys;
@@ -260,7 +261,13 @@ public sealed class Ed25519Identity : IDisposable
         try
         {
             _ = System.Buffers.Text.Base64.EncodeToUtf8(_secretKey.AsSpan(0, Ed25519.SeedSize), seedBase64, out _, out _);
-            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
+            {
+                Indented = true,
+
+                // Keep base64 readable ('+' would otherwise be written as \u002B); the file is never embedded in HTML.
+                Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            });
             writer.WriteStartObject();
             writer.WriteString("type"u8, FileType);
             writer.WriteString("public"u8, PublicKey.ToString());

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text;
+using Weft.Crypto.Sodium;
+
+namespace Weft.Crypto.Tests;
+
+public sealed class XChaCha20Poly1305Tests
+{
+    [Fact]
+    public void HChaCha20_DraftIrtfCfrgXChachaSection221_MatchesExpected()
+    {
+        byte[] key = Convert.FromHexString("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+        byte[] input = Convert.FromHexString("000000090000004a0000000031415927");
+        var output = new byte[32];
+
+        HChaCha20.DeriveSubkey(key, input, output);
+
+        Assert.Equal("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc", Convert.ToHexStringLower(output));
+    }
+
+    [Fact]
+    public void Encrypt_DraftIrtfCfrgXChachaAppendixA31_MatchesExpected()
+    {
+        byte[] plaintext = Encoding.ASCII.GetBytes(
+            "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+        byte[] aad = Convert.FromHexString("50515253c0c1c2c3c4c5c6c7");
+        byte[] key = Convert.FromHexString("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+        byte[] nonce = Convert.FromHexString("404142434445464748494a4b4c4d4e4f5051525354555657");
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[16];
+
+        using var aead = new XChaCha20Poly1305(key);
+        aead.Encrypt(nonce, plaintext, ciphertext, tag, aad);
+
+        Assert.Equal(
+            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e",
+            Convert.ToHexStringLower(ciphertext));
+        Assert.Equal("c0875924c1c7987947deafd8780acf49", Convert.ToHexStringLower(tag));
+    }
+
+    [Fact]
+    public void Encrypt_RandomInputs_IdenticalToLibsodium()
+    {
+        Assert.True(XChaCha20Poly1305.IsHardwareAccelerated, "the in-box ChaCha20Poly1305 must be available for this comparison to mean anything");
+        foreach (int length in new[] { 0, 1, 15, 16, 63, 64, 65, 1000, 4096, 65_536, 100_003 })
+        {
+            foreach (int adLength in new[] { 0, 1, 36, 300 })
+            {
+                byte[] key = RandomNumberGenerator.GetBytes(32);
+                byte[] nonce = RandomNumberGenerator.GetBytes(24);
+                byte[] ad = RandomNumberGenerator.GetBytes(adLength);
+                byte[] plaintext = RandomNumberGenerator.GetBytes(length);
+                var inBoxCt = new byte[length];
+                var inBoxTag = new byte[16];
+                var sodiumCt = new byte[length];
+                var sodiumTag = new byte[16];
+
+                using var aead = new XChaCha20Poly1305(key);
+                aead.Encrypt(nonce, plaintext, inBoxCt, inBoxTag, ad);
+                AeadXChaCha20Poly1305.EncryptDetached(key, nonce, plaintext, sodiumCt, sodiumTag, ad);
+
+                Assert.Equal(sodiumCt, inBoxCt);
+                Assert.Equal(sodiumTag, inBoxTag);
+
+                var back = new byte[length];
+                Assert.True(aead.TryDecrypt(nonce, sodiumCt, sodiumTag, back, ad));
+                Assert.Equal(plaintext, back);
+                Assert.True(AeadXChaCha20Poly1305.TryDecryptDetached(key, nonce, inBoxCt, inBoxTag, back, ad));
+                Assert.Equal(plaintext, back);
+            }
+        }
+    }
+
+    [Fact]
+    public void TryDecrypt_TamperedCiphertextTagOrAd_ReturnsFalseAndDecryptThrows()
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        byte[] nonce = RandomNumberGenerator.GetBytes(24);
+        byte[] ad = RandomNumberGenerator.GetBytes(36);
+        byte[] plaintext = RandomNumberGenerator.GetBytes(500);
+        var ct = new byte[500];
+        var tag = new byte[16];
+        using var aead = new XChaCha20Poly1305(key);
+        aead.Encrypt(nonce, plaintext, ct, tag, ad);
+        var output = new byte[500];
+
+        byte[] badCt = (byte[])ct.Clone();
+        badCt[250] ^= 4;
+        byte[] badTag = (byte[])tag.Clone();
+        badTag[0] ^= 1;
+        byte[] badAd = (byte[])ad.Clone();
+        badAd[35] ^= 1;
+        byte[] badNonce = (byte[])nonce.Clone();
+        badNonce[3] ^= 1; // a byte that only reaches the HChaCha20 subkey
+
+        Assert.False(aead.TryDecrypt(nonce, badCt, tag, output, ad));
+        Assert.False(aead.TryDecrypt(nonce, ct, badTag, output, ad));
+        Assert.False(aead.TryDecrypt(nonce, ct, tag, output, badAd));
+        Assert.False(aead.TryDecrypt(badNonce, ct, tag, output, ad));
+        Assert.False(AeadXChaCha20Poly1305.TryDecryptDetached(key, nonce, badCt, tag, output, ad));
+        Assert.Throws<AuthenticationTagMismatchException>(() => aead.Decrypt(nonce, ct, badTag, output, ad));
+    }
+
+    [Fact]
+    public void Encrypt_AfterDispose_Throws()
+    {
+        var aead = new XChaCha20Poly1305(new byte[32]);
+        aead.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => aead.Encrypt(new byte[24], [1], new byte[1], new byte[16]));
+    }
+}
