@@ -83,15 +83,31 @@ function toBuffer(data) {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+// Rejections from the libp2p stream can be bare Events (e.g. the 'close' event that aborted a wait).
+function explain(stream, err) {
+  if (stream.status === 'reset') return new Error('stream reset by peer');
+  if (err instanceof Error) return err;
+  if (err && err.error instanceof Error) return err.error;
+  return new Error(`stream ${stream.status}: ${err && err.type ? `'${err.type}' event` : String(err)}`);
+}
+
 function wrap(stream) {
   let ended = false;
   return {
     id: Number(stream.id),
     async write(buf) {
-      if (!stream.send(buf)) await stream.onDrain();
+      try {
+        if (!stream.send(buf)) await stream.onDrain();
+      } catch (err) {
+        throw explain(stream, err);
+      }
     },
     async closeWrite() {
-      await stream.close(); // FIN after all queued data; the read side stays open
+      try {
+        await stream.close(); // FIN after all queued data; the read side stays open
+      } catch (err) {
+        throw explain(stream, err);
+      }
     },
     reset() {
       stream.abort(new Error('reset requested by --reset-after')); // sends RST
