@@ -57,9 +57,10 @@ internal static class PeerMain
         listener.Start();
         Console.WriteLine($"listening {listener.LocalEndpoint}");
         using var stop = new CancellationTokenSource();
-        _ = Task.Run(() =>
+        // Serve until standard input reaches EOF (the parent went away) or we are killed. A dedicated thread:
+        // a blocking read on a thread-pool thread would starve the pool on a 2-core machine.
+        var stdinWatcher = new Thread(() =>
         {
-            // Serve until standard input reaches EOF (the parent went away) or we are killed.
             try
             {
                 while (Console.In.Read() != -1)
@@ -71,7 +72,9 @@ internal static class PeerMain
             }
 
             stop.Cancel();
-        });
+        })
+        { IsBackground = true, Name = "stdin watcher" };
+        stdinWatcher.Start();
 
         var sessions = new List<Task>();
         try
