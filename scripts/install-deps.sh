@@ -70,7 +70,13 @@ fi
 command -v node >/dev/null || { echo "install-deps: node is not installed (need node >= 20)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "install-deps: npm is not installed" >&2; exit 1; }
 cd "$ROOT/interop/js"
-if [[ -f package-lock.json ]]; then
+# npm records what it installed in node_modules/.package-lock.json; skip when that is newer than the
+# manifest and the lock (re-running `npm ci` would delete node_modules under running tests).
+if [[ -f package-lock.json && -f node_modules/.package-lock.json
+      && node_modules/.package-lock.json -nt package-lock.json
+      && node_modules/.package-lock.json -nt package.json ]]; then
+    echo "install-deps: npm packages already installed"
+elif [[ -f package-lock.json ]]; then
     step "npm ci in interop/js"
     run npm ci --no-audit --no-fund
 else
@@ -83,10 +89,10 @@ command -v go >/dev/null || { echo "install-deps: go is not installed (apt packa
 step "build interop/go-yamux/build/go-yamux-peer"
 cd "$ROOT/interop/go-yamux"
 mkdir -p build
-GOCACHE_DIR="$(mktemp -d -t weft-gocache.XXXXXX)"
-run env GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$GOCACHE_DIR" \
+# The build cache lives in build/ (git-ignored) so re-runs are quick. Directory build (not
+# `go build main.go`): the package has an empty .s file that permits its //go:linkname declarations.
+run env GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$PWD/build/.gocache" \
     go build -o build/go-yamux-peer .
-rm -rf "$GOCACHE_DIR"
 
 rm -f "$LOG"
 echo "install-deps: done"
