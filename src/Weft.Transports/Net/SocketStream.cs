@@ -38,6 +38,23 @@ public sealed class SocketStream : Stream, IHalfCloseable
     public override bool CanSeek => false;
 
     /// <inheritdoc/>
+    public override bool CanTimeout => true;
+
+    /// <summary>Timeout of synchronous reads in milliseconds (<see cref="Timeout.Infinite"/> by default); a timed-out read throws <see cref="IOException"/>.</summary>
+    public override int ReadTimeout
+    {
+        get => _inner.ReadTimeout;
+        set => _inner.ReadTimeout = value;
+    }
+
+    /// <summary>Timeout of synchronous writes in milliseconds (<see cref="Timeout.Infinite"/> by default).</summary>
+    public override int WriteTimeout
+    {
+        get => _inner.WriteTimeout;
+        set => _inner.WriteTimeout = value;
+    }
+
+    /// <inheritdoc/>
     public override long Length => throw new NotSupportedException();
 
     /// <inheritdoc/>
