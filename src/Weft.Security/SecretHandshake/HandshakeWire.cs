@@ -1,0 +1,32 @@
+namespace Weft.Security;
+
+/// <summary>
+/// secret-handshake v1 wire sizes (DESIGN.md "secret-handshake (shs1) and box-stream"; the Scuttlebutt protocol
+/// guide's "Handshake" section).
+/// <code>
+/// msg1  C→S  64 B  hmac_K(a_pk)[32] ‖ a_pk[32]
+/// msg2  S→C  64 B  hmac_K(b_pk)[32] ‖ b_pk[32]
+/// msg3  C→S 112 B  secretbox_{sha256(K‖ab‖aB)}(nonce 0, sig_A[64] ‖ A_pk[32])
+/// msg4  S→C  80 B  secretbox_{sha256(K‖ab‖aB‖Ab)}(nonce 0, sig_B[64])
+/// </code>
+/// </summary>
+internal static class HandshakeWire
+{
+    /// <summary>Size of the network key (app key) K.</summary>
+    internal const int NetworkKeySize = 32;
+
+    /// <summary>Size of the hello messages msg1 and msg2: an HMAC and an ephemeral X25519 key.</summary>
+    internal const int HelloSize = 64;
+
+    /// <summary>Size of the client's authentication, msg3: a secretbox of a signature and the client's key.</summary>
+    internal const int ClientAuthSize = 112;
+
+    /// <summary>Size of the server's acceptance, msg4: a secretbox of a signature.</summary>
+    internal const int ServerAcceptSize = 80;
+
+    /// <summary>Box-stream nonces are the first 24 bytes of an HMAC of an ephemeral key.</summary>
+    internal const int NonceSize = 24;
+
+    /// <summary>msg3 and msg4 are sealed with the all-zero nonce (each key is used once).</summary>
+    internal static ReadOnlySpan<byte> ZeroNonce => new byte[24];
+}
