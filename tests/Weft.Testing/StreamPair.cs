@@ -15,7 +15,7 @@ public sealed class StreamPair : IAsyncDisposable
     /// <param name="second">The other end.</param>
     /// <param name="disposeUnderlying">
     /// Optional: runs after both streams are disposed, to release what carries them (for example a mux
-    /// session, a listener or a <c>ChaosProxy</c>). Runs once.
+    /// session, a listener or a <see cref="ChaosProxy"/>). Runs once.
     /// </param>
     public StreamPair(Stream first, Stream second, Func<ValueTask>? disposeUnderlying = null)
     {

@@ -49,6 +49,48 @@ public static class TcpPair
     }
 
     /// <summary>
+    /// Two connected <see cref="NetworkStream"/>s over loopback whose bytes pass through a new
+    /// <see cref="ChaosProxy"/>: <see cref="StreamPair.First"/> is the client (connected to the proxy),
+    /// <see cref="StreamPair.Second"/> the server (accepted from the proxy). Disposing the pair also
+    /// disposes the proxy and its listener.
+    /// </summary>
+    /// <param name="options">Proxy settings (delay, caps, …); <see langword="null"/> for a transparent proxy.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The pair and the proxy's handle on this connection, to misbehave at run time.</returns>
+    public static async Task<(StreamPair Streams, ChaosConnection Connection)> CreateThroughChaosAsync(ChaosProxyOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        ChaosProxy? proxy = null;
+        Socket? client = null;
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            proxy = ChaosProxy.Start((IPEndPoint)listener.LocalEndPoint!, options);
+            client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await client.ConnectAsync(proxy.EndPoint, cancellationToken);
+            ChaosConnection connection = await proxy.NextConnectionAsync(cancellationToken);
+            Socket server = await listener.AcceptAsync(cancellationToken);
+            server.NoDelay = true;
+            listener.Dispose();
+            ChaosProxy owned = proxy;
+            var streams = new StreamPair(new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true), owned.DisposeAsync);
+            return (streams, connection);
+        }
+        catch
+        {
+            client?.Dispose();
+            listener.Dispose();
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Aborts a TCP connection the hard way: linger 0 then close, so the peer receives a reset (RST)
     /// and sees an <see cref="IOException"/> instead of end of stream.
     /// </summary>
