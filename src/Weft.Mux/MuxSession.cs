@@ -219,6 +219,15 @@ public sealed partial class MuxSession : IAsyncDisposable
         await _completion.Task.ConfigureAwait(false);
     }
 
+    /// <summary>Test hook: makes the next locally opened stream use <paramref name="id"/>.</summary>
+    internal void SetNextStreamIdForTesting(uint id)
+    {
+        lock (_streamsLock)
+        {
+            _nextStreamId = id;
+        }
+    }
+
     internal MuxException SessionError()
     {
         MuxException? error = Volatile.Read(ref _terminalError);
@@ -304,11 +313,8 @@ public sealed partial class MuxSession : IAsyncDisposable
         CloseOutgoing();
         _abortCts.CancelAfter(_options.CloseFlushTimeout);
 
+        // Streams already queued stay acceptable: their buffered bytes are still read, then the error.
         _acceptQueue.Writer.TryComplete();
-        while (_acceptQueue.Reader.TryRead(out MuxStream? unaccepted))
-        {
-            unaccepted.OnSessionClosed(reason);
-        }
 
         MuxStream[] streams;
         lock (_streamsLock)
