@@ -1,1 +1,0 @@
-namespace Weft.Security.Tests;
