@@ -4,25 +4,35 @@ namespace Weft.Transports.WebSockets;
 
 /// <summary>
 /// A WebSocket as a byte stream: a thin wrapper over <see cref="WebSocketStream"/> (each write is one binary
-/// message; a received Close frame reads as end of stream) that adds half-close through
+/// message; a received Close frame reads as end of stream, repeatedly) that adds half-close through
 /// <see cref="IHalfCloseable"/>: <see cref="CompleteWritesAsync"/> sends a Close frame
-/// (<c>CloseOutputAsync</c>) and reading continues until the peer's Close frame.
+/// (<c>CloseOutputAsync</c>) and reading continues until the peer's Close frame. WebSocket failures surface
+/// as <see cref="IOException"/>.
 /// </summary>
-/// <remarks>One concurrent reader and one concurrent writer are allowed, as for <see cref="WebSocket"/>.</remarks>
+/// <remarks>
+/// One concurrent reader and one concurrent writer are allowed, as for <see cref="WebSocket"/>. Cancelling a
+/// pending read aborts the WebSocket (a property of <see cref="WebSocket"/>). Disposing sends a Close frame
+/// if none was sent (bounded by the close timeout) and closes the connection without waiting for the
+/// peer's answer, like closing a socket.
+/// </remarks>
 public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
 {
     private readonly WebSocketStream _inner;
-    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _closeTimeout;
+    private readonly TaskCompletionSource _disposedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _writesCompleted;
+    private int _disposed;
+    private volatile bool _endOfStream;
 
     /// <summary>Wraps an open WebSocket; the stream owns it.</summary>
     /// <param name="webSocket">The WebSocket.</param>
-    /// <param name="closeTimeout">How long disposing waits for the peer's Close frame.</param>
+    /// <param name="closeTimeout">How long disposing may spend sending the Close frame.</param>
     public WebSocketConnectionStream(WebSocket webSocket, TimeSpan closeTimeout)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         WebSocket = webSocket;
-        _inner = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, closeTimeout);
+        _closeTimeout = closeTimeout;
+        _inner = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, ownsWebSocket: false);
     }
 
     /// <summary>The underlying WebSocket (for state; do not send or receive on it directly).</summary>
@@ -32,13 +42,15 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     public bool WritesCompleted => Volatile.Read(ref _writesCompleted) != 0;
 
     /// <summary>Completes when the stream has been disposed (the server keeps the HTTP request alive until then).</summary>
-    internal Task Disposed => _disposed.Task;
+    internal Task Disposed => _disposedSignal.Task;
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <inheritdoc/>
-    public override bool CanRead => _inner.CanRead;
+    public override bool CanRead => !IsDisposed;
 
     /// <inheritdoc/>
-    public override bool CanWrite => _inner.CanWrite && !WritesCompleted;
+    public override bool CanWrite => !IsDisposed && !WritesCompleted;
 
     /// <inheritdoc/>
     public override bool CanSeek => false;
@@ -58,6 +70,7 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     /// <returns>A task that completes when the Close frame was sent.</returns>
     public async ValueTask CompleteWritesAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (Interlocked.Exchange(ref _writesCompleted, 1) != 0)
         {
             return;
@@ -77,44 +90,108 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     }
 
     /// <inheritdoc/>
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ValidateBufferArguments(buffer, offset, count);
+        if (_endOfStream)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return NoteEnd(_inner.Read(buffer, offset, count), count);
+        }
+        catch (WebSocketException ex)
+        {
+            throw Translate(ex);
+        }
+    }
 
     /// <inheritdoc/>
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
 
     /// <inheritdoc/>
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        _inner.ReadAsync(buffer, cancellationToken);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_endOfStream)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return NoteEnd(await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), buffer.Length);
+        }
+        catch (WebSocketException ex)
+        {
+            throw Translate(ex);
+        }
+    }
 
     /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count)
     {
-        ThrowIfWritesCompleted();
-        _inner.Write(buffer, offset, count);
+        ValidateBufferArguments(buffer, offset, count);
+        ThrowIfCannotWrite();
+        if (count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _inner.Write(buffer, offset, count);
+        }
+        catch (WebSocketException ex)
+        {
+            throw Translate(ex);
+        }
     }
 
     /// <inheritdoc/>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        ThrowIfWritesCompleted();
-        return _inner.WriteAsync(buffer, offset, count, cancellationToken);
+        ValidateBufferArguments(buffer, offset, count);
+        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
     /// <inheritdoc/>
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        ThrowIfWritesCompleted();
-        return _inner.WriteAsync(buffer, cancellationToken);
+        ThrowIfCannotWrite();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (buffer.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException ex)
+        {
+            throw Translate(ex);
+        }
     }
 
     /// <inheritdoc/>
-    public override void Flush()
+    public override void Flush() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    /// <inheritdoc/>
+    public override Task FlushAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return Task.CompletedTask;
     }
-
-    /// <inheritdoc/>
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc/>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -127,14 +204,7 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     {
         if (disposing)
         {
-            try
-            {
-                _inner.Dispose();
-            }
-            finally
-            {
-                _disposed.TrySetResult();
-            }
+            CloseAsync().AsTask().GetAwaiter().GetResult();
         }
 
         base.Dispose(disposing);
@@ -143,28 +213,63 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _inner.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
-        {
-            // The peer vanished during the closing handshake: nothing left to release cleanly.
-        }
-        finally
-        {
-            WebSocket.Dispose();
-            _disposed.TrySetResult();
-        }
-
+        await CloseAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private void ThrowIfWritesCompleted()
+    private async ValueTask CloseAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (WebSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(_closeTimeout);
+                await WebSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer vanished or the close frame could not be sent in time: closing anyway.
+        }
+        finally
+        {
+            try
+            {
+                _inner.Dispose();
+                WebSocket.Dispose();
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+            {
+                // Kestrel may already have torn the request down.
+            }
+
+            _disposedSignal.TrySetResult();
+        }
+    }
+
+    private int NoteEnd(int read, int requested)
+    {
+        if (read == 0 && requested > 0)
+        {
+            _endOfStream = true;
+        }
+
+        return read;
+    }
+
+    private void ThrowIfCannotWrite()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (WritesCompleted)
         {
             throw new InvalidOperationException("Writes were completed (half-closed); nothing more can be written.");
         }
     }
+
+    private static IOException Translate(WebSocketException ex) => new($"WebSocket failed: {ex.Message}", ex);
 }
