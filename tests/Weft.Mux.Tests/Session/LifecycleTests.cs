@@ -94,7 +94,7 @@ public class LifecycleTests
     {
         CancellationToken ct = TestToken.Create();
         var time = new ManualTimeProvider();
-        var options = new MuxOptions { TimeProvider = time, KeepAliveInterval = TimeSpan.FromSeconds(30), KeepAliveTimeout = TimeSpan.FromSeconds(10) };
+        var options = new MuxOptions { TimeProvider = time, KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(10) };
         var (session, peer) = await RawPeer.StartAsync(isClient: true, options);
         await using (session)
         await using (peer)
