@@ -10,9 +10,9 @@ namespace Weft.Crypto;
 /// message when the library is missing.
 /// </summary>
 /// <remarks>
-/// The library is looked for, in order: the path in the <c>WEFT_LIBSODIUM</c> environment variable, then
-/// <c>libsodium.so.23</c> (Debian/Ubuntu package <c>libsodium23</c>), other common sonames, then the default
-/// probing of the runtime (which also finds a NuGet-packaged <c>runtimes/*/native</c> copy).
+/// The library is the file named by the <c>WEFT_LIBSODIUM</c> environment variable when it is set; otherwise the
+/// first of <c>libsodium.so.23</c> (Debian/Ubuntu package <c>libsodium23</c>), other common sonames and the
+/// macOS/Windows names that the system loader finds.
 /// </remarks>
 public static class SodiumLibrary
 {
@@ -20,9 +20,9 @@ public static class SodiumLibrary
     public const string PathEnvironmentVariable = "WEFT_LIBSODIUM";
 
     private const string InstallHint =
-        "libsodium could not be loaded. Install it: 'apt-get install libsodium23' (Debian/Ubuntu), " +
-        "'dnf install libsodium' (Fedora), 'brew install libsodium' (macOS), or set " + PathEnvironmentVariable +
-        " to the full path of the shared library.";
+        "libsodium is not installed or could not be loaded (looked for libsodium.so.23 and similar names). Install it: " +
+        "'apt-get install libsodium23' (Debian/Ubuntu), 'dnf install libsodium' (Fedora), 'brew install libsodium' " +
+        "(macOS), or set " + PathEnvironmentVariable + " to the full path of the shared library.";
 
     private static readonly string[] s_candidates =
     [
@@ -91,11 +91,11 @@ public static class SodiumLibrary
                 throw new CryptoException(s_failure);
             }
 
-            nint handle = Load();
+            nint handle = Load(Environment.GetEnvironmentVariable(PathEnvironmentVariable), s_candidates, out string? failure);
             if (handle == 0)
             {
-                s_failure = InstallHint;
-                throw new CryptoException(s_failure);
+                s_failure = failure;
+                throw new CryptoException(failure!);
             }
 
             s_handle = handle;
@@ -111,23 +111,35 @@ public static class SodiumLibrary
         }
     }
 
-    private static nint Load()
+    /// <summary>Finds libsodium: the explicit path if one is given, else the first candidate name that loads.</summary>
+    /// <param name="explicitPath">The value of <see cref="PathEnvironmentVariable"/>, if any.</param>
+    /// <param name="candidates">File names to try in order.</param>
+    /// <param name="failure">Why nothing was loaded, in words a user can act on.</param>
+    /// <returns>The library handle, or 0.</returns>
+    internal static nint Load(string? explicitPath, IEnumerable<string> candidates, out string? failure)
     {
-        string? explicitPath = Environment.GetEnvironmentVariable(PathEnvironmentVariable);
-        if (!string.IsNullOrEmpty(explicitPath) && NativeLibrary.TryLoad(explicitPath, out nint handle))
+        failure = null;
+        if (!string.IsNullOrEmpty(explicitPath))
         {
-            return handle;
+            if (NativeLibrary.TryLoad(explicitPath, out nint fromPath))
+            {
+                return fromPath;
+            }
+
+            failure = $"libsodium could not be loaded from '{explicitPath}' (set by {PathEnvironmentVariable}). {InstallHint}";
+            return 0;
         }
 
-        foreach (string candidate in s_candidates)
+        foreach (string candidate in candidates)
         {
-            if (NativeLibrary.TryLoad(candidate, out handle))
+            if (NativeLibrary.TryLoad(candidate, out nint handle))
             {
                 return handle;
             }
         }
 
-        return NativeLibrary.TryLoad(LibSodium.LibraryName, typeof(SodiumLibrary).Assembly, null, out handle) ? handle : 0;
+        failure = InstallHint;
+        return 0;
     }
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>

@@ -244,6 +244,22 @@ public sealed class SecretHandshakeTests
     }
 
     [Fact]
+    public async Task ClientAsync_StreamIgnoringCancellation_StillTimesOut()
+    {
+        using var cts = TestStreams.Timeout();
+        var stubborn = new StubbornStream();
+        using Ed25519Identity client = Ed25519Identity.Generate();
+        using Ed25519Identity server = Ed25519Identity.Generate();
+
+        Task<BoxStream> handshake = SecretHandshake.ClientAsync(
+            stubborn, Fixtures.NetworkKey, client, server.PublicKey, Fixtures.Options(0.3), cts.Token).AsTask();
+
+        var e = await Assert.ThrowsAsync<SecureChannelException>(() => handshake.WaitAsync(cts.Token));
+        Assert.Equal(SecureChannelError.HandshakeTimeout, e.Error);
+        Assert.True(stubborn.IsDisposed);
+    }
+
+    [Fact]
     public async Task ClientAsync_SilentServer_TimesOut()
     {
         using var cts = TestStreams.Timeout();
