@@ -33,6 +33,16 @@ internal sealed class HandshakeGuard : IDisposable
     /// <summary>The token every handshake operation uses: the caller's token or the timeout.</summary>
     internal CancellationToken Token { get; }
 
+    /// <summary>
+    /// Called after the last handshake message: stops the timeout from disposing the stream, and fails if it already
+    /// did (a timeout that fired at the last moment must not hand out a dead stream).
+    /// </summary>
+    internal async ValueTask CompleteAsync()
+    {
+        await _disposeOnTimeout.DisposeAsync().ConfigureAwait(false);
+        Token.ThrowIfCancellationRequested();
+    }
+
     /// <summary>Disposes the stream and maps <paramref name="failure"/> to the exception to throw.</summary>
     /// <param name="failure">What went wrong.</param>
     /// <param name="endOfStream">The error that an end of stream means at this step.</param>

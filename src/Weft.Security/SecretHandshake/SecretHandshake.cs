@@ -113,7 +113,18 @@ public static class SecretHandshake
 
             step = HandshakeStep.AwaitingServerAccept;
             await stream.ReadExactlyAsync(buffer.AsMemory(0, HandshakeWire.ServerAcceptSize), guard.Token).ConfigureAwait(false);
-            return state.ReadMsg4(buffer);
+            SessionKeys keys = state.ReadMsg4(buffer);
+            try
+            {
+                await guard.CompleteAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                keys.Dispose();
+                throw;
+            }
+
+            return keys;
         }
         catch (Exception e)
         {
@@ -169,6 +180,7 @@ public static class SecretHandshake
             try
             {
                 await WriteAsync(stream, buffer.AsMemory(0, HandshakeWire.ServerAcceptSize), guard.Token).ConfigureAwait(false);
+                await guard.CompleteAsync().ConfigureAwait(false);
             }
             catch
             {
