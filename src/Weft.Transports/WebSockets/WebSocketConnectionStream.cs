@@ -22,16 +22,25 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     private readonly TaskCompletionSource _disposedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _writesCompleted;
     private int _disposed;
+    private readonly CancellationToken _connectionAborted;
     private volatile bool _endOfStream;
 
     /// <summary>Wraps an open WebSocket; the stream owns it.</summary>
     /// <param name="webSocket">The WebSocket.</param>
     /// <param name="closeTimeout">How long disposing may spend sending the Close frame.</param>
     public WebSocketConnectionStream(WebSocket webSocket, TimeSpan closeTimeout)
+        : this(webSocket, closeTimeout, CancellationToken.None)
+    {
+    }
+
+    /// <summary>Server side: <paramref name="connectionAborted"/> (Kestrel's <c>RequestAborted</c>) turns writes into errors once the
+    /// connection is gone, because Kestrel silently discards writes to an aborted connection.</summary>
+    internal WebSocketConnectionStream(WebSocket webSocket, TimeSpan closeTimeout, CancellationToken connectionAborted)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         WebSocket = webSocket;
         _closeTimeout = closeTimeout;
+        _connectionAborted = connectionAborted;
         _inner = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, ownsWebSocket: false);
     }
 
@@ -268,6 +277,11 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
         if (WritesCompleted)
         {
             throw new InvalidOperationException("Writes were completed (half-closed); nothing more can be written.");
+        }
+
+        if (_connectionAborted.IsCancellationRequested)
+        {
+            throw new IOException("The WebSocket connection was aborted by the peer or the network.");
         }
     }
 

@@ -154,7 +154,7 @@ internal sealed class WebSocketListener : IConnectionListener
         }
 
         var webSocket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var stream = new WebSocketConnectionStream(webSocket, _options.CloseTimeout);
+        var stream = new WebSocketConnectionStream(webSocket, _options.CloseTimeout, context.RequestAborted);
         string? remote = context.Connection.RemoteIpAddress is null
             ? null
             : new IPEndPoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort).ToString();
