@@ -101,8 +101,14 @@ public sealed class WeftClientInteropTests
     {
         await using MuxStream stream = await session.OpenStreamAsync(cancellationToken);
         Task<(long Length, byte[] Sha256)> reader = Task.Run(() => Patterns.ReadAndHashAsync(stream, cancellationToken: cancellationToken), cancellationToken);
-        byte[] sent = await Patterns.WriteAsync(stream, bytes, seed, cancellationToken: cancellationToken);
-        stream.CompleteWrites();
+        Task<byte[]> writer = Task.Run(async () =>
+        {
+            byte[] hash = await Patterns.WriteAsync(stream, bytes, seed, cancellationToken: cancellationToken);
+            stream.CompleteWrites(); // half-close: the peer reads EOF, we keep reading its echo
+            return hash;
+        }, cancellationToken);
+        await Task.WhenAll(reader, writer); // both observed, whichever fails
+        byte[] sent = await writer;
         (long received, byte[] echoed) = await reader;
         return new EchoResult(stream.Id, bytes, received, sent.AsSpan().SequenceEqual(echoed), stream.ReadsClosed.IsCompletedSuccessfully);
     }

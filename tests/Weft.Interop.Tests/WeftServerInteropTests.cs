@@ -17,13 +17,15 @@ namespace Weft.Interop.Tests;
 public sealed class WeftServerInteropTests
 {
     /// <summary>
-    /// Size of the single-stream transfer per peer. Go and libp2p move 256 MiB each way in seconds.
-    /// yamux-js is capped at 32 MiB: its writer retries on a fixed 100 ms timer whenever its send window is
-    /// 0 (interop/README.md), so each echo direction it sends can crawl at ~256 KiB per 100 ms (~20 Mb/s)
-    /// whenever the receiver's window does not stay ahead of it; 32 MiB stays well inside the timeout
-    /// even then, and still spans 128 initial windows (hundreds of window updates).
+    /// Size of the single-stream transfer per peer, in each direction. Go and libp2p: 256 MiB (a few
+    /// seconds each). yamux-js: 128 MiB. Its writer retries on a fixed 100 ms timer whenever its send
+    /// window is 0 (interop/README.md), which caps one stream at ~256 KiB per 100 ms (~21 Mb/s) against a
+    /// fixed 256 KiB receive window (Go's); 256 MiB at that rate takes ~107 s, too close to the timeout.
+    /// Against Weft's auto-tuned window (up to 16 MiB) it measured ~300 Mb/s in both roles (256 MiB in
+    /// ~8 s), so 128 MiB takes ~4 s normally, and even if auto-tuning fell behind and every window ran dry
+    /// it would still finish in ~51 s, inside the 120 s limit.
     /// </summary>
-    internal static long BigTransferBytes(string peer) => peer == PeerPrograms.YamuxJsName ? 32L << 20 : 256L << 20;
+    internal static long BigTransferBytes(string peer) => peer == PeerPrograms.YamuxJsName ? 128L << 20 : 256L << 20;
 
     [Theory(Timeout = 120_000)]
     [InlineData(PeerPrograms.GoYamuxName)]
@@ -39,11 +41,23 @@ public sealed class WeftServerInteropTests
     public Task PeerClient_OneBigStream_EchoVerifiedAndStreamEndsWithFin(string peer) =>
         RunPeerClientAgainstWeftAsync(peer, streams: 1, bytes: BigTransferBytes(peer), TimeSpan.FromSeconds(120));
 
-    private static async Task RunPeerClientAgainstWeftAsync(string peer, int streams, long bytes, TimeSpan peerTimeout)
+    /// <summary>
+    /// Weft's receive window held at the spec's 256 KiB (no auto-tuning), so every peer keeps running its
+    /// send window dry and must wait for Weft's window updates (for yamux-js: its 100 ms retry path).
+    /// </summary>
+    [Theory(Timeout = 90_000)]
+    [InlineData(PeerPrograms.GoYamuxName)]
+    [InlineData(PeerPrograms.YamuxJsName)]
+    [InlineData(PeerPrograms.Libp2pYamuxName)]
+    public Task PeerClient_WeftWindowFixedAt256KiB_EchoVerifiedAndEveryStreamEndsWithFin(string peer) =>
+        RunPeerClientAgainstWeftAsync(peer, streams: 4, bytes: 4 << 20, TimeSpan.FromSeconds(60),
+            new MuxOptions { WindowAutoTuning = false, MaxStreamWindowSize = 256 * 1024 });
+
+    private static async Task RunPeerClientAgainstWeftAsync(string peer, int streams, long bytes, TimeSpan peerTimeout, MuxOptions? options = null)
     {
         CancellationToken ct = TestTimeout.Token(peerTimeout.TotalSeconds + 25);
         PeerProgram program = PeerPrograms.Get(peer);
-        await using var server = EchoServer.Start();
+        await using var server = EchoServer.Start(options);
 
         PeerResult result = await PeerProcess.RunClientAsync(program, server.EndpointText, streams, bytes, TestTimeout.Scaled(peerTimeout), ct);
 
@@ -87,8 +101,11 @@ public sealed class WeftServerInteropTests
         private readonly SemaphoreSlim _finished = new(0);
         private readonly Task _acceptLoop;
 
-        private EchoServer()
+        private readonly MuxOptions? _options;
+
+        private EchoServer(MuxOptions? options)
         {
+            _options = options;
             _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             _acceptLoop = AcceptLoopAsync();
@@ -98,7 +115,7 @@ public sealed class WeftServerInteropTests
 
         public int SessionCount => _sessions.Count;
 
-        public static EchoServer Start() => new();
+        public static EchoServer Start(MuxOptions? options = null) => new(options);
 
         /// <summary>Waits until <paramref name="count"/> streams have finished, and returns their outcomes.</summary>
         public async Task<IReadOnlyList<EchoOutcome>> WaitForStreamsAsync(int count, CancellationToken cancellationToken)
@@ -144,7 +161,7 @@ public sealed class WeftServerInteropTests
                 {
                     Socket socket = await _listener.AcceptSocketAsync(_stop.Token);
                     socket.NoDelay = true;
-                    MuxSession session = MuxSession.CreateServer(new NetworkStream(socket, ownsSocket: true));
+                    MuxSession session = MuxSession.CreateServer(new NetworkStream(socket, ownsSocket: true), _options);
                     _sessions.Add(session);
                     _tasks.Add(ServeAsync(session));
                 }
