@@ -48,8 +48,8 @@ public sealed class MuxOptions
     /// <summary>Largest Data payload this side sends in one frame. Default 64 KiB.</summary>
     public int MaxDataFrameSize { get; set; } = 64 * 1024;
 
-    /// <summary>Size of the buffer the read loop reads the connection with. Default 64 KiB.</summary>
-    public int ReadBufferSize { get; set; } = 64 * 1024;
+    /// <summary>Size of the buffer the read loop reads the connection with. Default 256 KiB.</summary>
+    public int ReadBufferSize { get; set; } = 256 * 1024;
 
     /// <summary>How long closing the session may spend flushing what is queued before it drops the connection. Default 5 s.</summary>
     public TimeSpan CloseFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);

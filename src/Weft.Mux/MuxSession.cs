@@ -99,6 +99,12 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     internal MuxOptions Options => _options;
 
+    /// <summary>
+    /// Receive segments shared by this session's streams. Keeps up to 256 free (16 MiB, one stream's largest
+    /// window), so bursts into grown windows reuse memory instead of allocating; the session lets it all go.
+    /// </summary>
+    internal Internal.SegmentPool Segments { get; } = new(256);
+
     internal TimeProvider Time => _time;
 
     internal bool IsShutDown => Volatile.Read(ref _shutdown) != 0;

@@ -89,6 +89,7 @@ public sealed partial class MuxStream
         return Read(one) == 1 ? one[0] : -1;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? timeout = StartTimeout(_readTimeout, cancellationToken);
@@ -97,24 +98,66 @@ public sealed partial class MuxStream
             while (true)
             {
                 ValueTask wait;
+                int count;
+                uint update;
                 lock (_sync)
                 {
-                    if (TryReadLocked(buffer.Span, out int count, out uint update))
+                    if (TryTakeDeliveredLocked(out count, out update) || TryReadLocked(buffer.Span, out count, out update))
                     {
-                        SendWindowUpdate(update);
-                        return count;
+                        goto done;
+                    }
+
+                    // Let the read loop copy straight into this buffer while we wait.
+                    if (!buffer.IsEmpty)
+                    {
+                        _pendingRead = buffer;
+                        _pendingReadCount = 0;
+                        _hasPendingRead = true;
                     }
 
                     wait = _readSignal.WaitAsync(timeout?.Token ?? cancellationToken);
                 }
 
-                await wait.ConfigureAwait(false);
+                try
+                {
+                    await wait.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    lock (_sync)
+                    {
+                        // Bytes already copied into the caller's buffer must not be lost to the cancellation.
+                        if (TryTakeDeliveredLocked(out count, out update))
+                        {
+                            goto done;
+                        }
+                    }
+
+                    throw;
+                }
+
+                continue;
+
+            done:
+                SendWindowUpdate(update);
+                return count;
             }
         }
         catch (OperationCanceledException) when (timeout is not null && !cancellationToken.IsCancellationRequested)
         {
             throw TimeoutError("read", _readTimeout);
         }
+    }
+
+    /// <summary>Takes bytes the read loop copied straight into the waiting read's buffer, if any.</summary>
+    private bool TryTakeDeliveredLocked(out int count, out uint update)
+    {
+        count = _pendingReadCount;
+        _hasPendingRead = false;
+        _pendingRead = default;
+        _pendingReadCount = 0;
+        update = count > 0 ? ConsumedLocked((uint)count) : 0;
+        return count > 0;
     }
 
     /// <summary>One attempt to read; false means "wait for a signal and try again".</summary>

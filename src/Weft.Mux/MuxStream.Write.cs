@@ -117,6 +117,7 @@ public sealed partial class MuxStream
     /// <inheritdoc />
     public override void WriteByte(byte value) => Write([value]);
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? timeout = StartTimeout(_writeTimeout, cancellationToken);

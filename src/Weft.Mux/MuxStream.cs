@@ -1,3 +1,4 @@
+using System.Buffers;
 using Weft.Mux.Internal;
 using Weft.Mux.Protocol;
 
@@ -19,7 +20,7 @@ public sealed partial class MuxStream : Stream
 {
     private readonly MuxSession _session;
     private readonly object _sync = new();
-    private readonly ReceiveBuffer _received = new();
+    private readonly ReceiveBuffer _received;
     private readonly AsyncSignal _readSignal = new();
     private readonly AsyncSignal _writeSignal = new();
     private ReceiveWindow _window = new(YamuxConstants.InitialStreamWindow);
@@ -39,12 +40,16 @@ public sealed partial class MuxStream : Stream
     private ITimer? _closeTimer;
     private TaskCompletionSource? _readsClosed;
     private TaskCompletionSource? _writesClosed;
+    private Memory<byte> _pendingRead;
+    private bool _hasPendingRead;
+    private int _pendingReadCount;
     private int _readTimeout = Timeout.Infinite;
     private int _writeTimeout = Timeout.Infinite;
 
     internal MuxStream(MuxSession session, uint id, bool isLocal)
     {
         _session = session;
+        _received = new ReceiveBuffer(session.Segments);
         Id = id;
         IsLocallyInitiated = isLocal;
         _acked = !isLocal;
@@ -345,7 +350,7 @@ public sealed partial class MuxStream : Stream
                 }
                 else
                 {
-                    _received.Append(payload);
+                    DeliverLocked(payload);
                     _readSignal.Set();
                 }
             }
@@ -353,6 +358,7 @@ public sealed partial class MuxStream : Stream
             if (header.Has(YamuxFlags.Rst))
             {
                 _remoteReset = true;
+                _hasPendingRead = false;
                 _received.Clear();
                 MuxException error = IsLocallyInitiated && !_acked
                     ? new MuxException(MuxError.StreamRefused, $"the peer refused stream {Id}")
@@ -384,6 +390,34 @@ public sealed partial class MuxStream : Stream
         {
             Remove();
         }
+    }
+
+    /// <summary>
+    /// Hands received bytes to the reader: straight into the buffer of a read that is waiting (one copy
+    /// fewer), the rest into the receive buffer.
+    /// </summary>
+    private void DeliverLocked(in System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        if (_hasPendingRead && _received.Length == 0)
+        {
+            Span<byte> target = _pendingRead.Span[_pendingReadCount..];
+            int n = (int)Math.Min(target.Length, payload.Length);
+            payload.Slice(0, n).CopyTo(target);
+            _pendingReadCount += n;
+            if (_pendingReadCount == _pendingRead.Length)
+            {
+                _hasPendingRead = false;
+            }
+
+            if (n < payload.Length)
+            {
+                _received.Append(payload.Slice(n));
+            }
+
+            return;
+        }
+
+        _received.Append(payload);
     }
 
     /// <summary>The session ended: pending and future operations fail, after buffered data is read.</summary>

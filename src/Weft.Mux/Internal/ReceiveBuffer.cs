@@ -1,25 +1,23 @@
-using System.Buffers;
-
 namespace Weft.Mux.Internal;
 
 /// <summary>
-/// Bytes received for one stream and not yet read: a ring of pooled segments. Empty, it holds no array,
+/// Bytes received for one stream and not yet read: a ring of segments from the session's pool. Empty, it holds no array,
 /// so an idle stream costs only this object. Not thread-safe: the stream's lock guards it.
 /// </summary>
 internal sealed class ReceiveBuffer
 {
-    private const int MinSegmentSize = 32 * 1024;
-    private const int MaxSegmentSize = 256 * 1024;
-
+    private readonly SegmentPool _pool;
     private Segment[]? _ring;
     private int _head;
     private int _count;
+
+    public ReceiveBuffer(SegmentPool pool) => _pool = pool;
 
     /// <summary>Bytes buffered.</summary>
     public long Length { get; private set; }
 
     /// <summary>Appends a copy of <paramref name="data"/>.</summary>
-    public void Append(in ReadOnlySequence<byte> data)
+    public void Append(in System.Buffers.ReadOnlySequence<byte> data)
     {
         if (data.IsSingleSegment)
         {
@@ -40,7 +38,7 @@ internal sealed class ReceiveBuffer
         {
             if (_count == 0 || Tail.End == Tail.Array.Length)
             {
-                Push(ArrayPool<byte>.Shared.Rent(Math.Clamp(data.Length, MinSegmentSize, MaxSegmentSize)));
+                Push(_pool.Rent());
             }
 
             ref Segment tail = ref Tail;
@@ -67,7 +65,7 @@ internal sealed class ReceiveBuffer
             Length -= n;
             if (head.Start == head.End)
             {
-                ArrayPool<byte>.Shared.Return(head.Array);
+                _pool.Return(head.Array);
                 head = default;
                 _head = (_head + 1) % _ring.Length;
                 _count--;
@@ -87,7 +85,7 @@ internal sealed class ReceiveBuffer
     {
         while (_count > 0)
         {
-            ArrayPool<byte>.Shared.Return(_ring![_head].Array);
+            _pool.Return(_ring![_head].Array);
             _ring[_head] = default;
             _head = (_head + 1) % _ring.Length;
             _count--;
