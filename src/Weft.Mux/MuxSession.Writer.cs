@@ -110,12 +110,17 @@ public sealed partial class MuxSession
         _outSignal.Set();
     }
 
-    /// <summary>Stops accepting frames; the write loop flushes what is queued and ends.</summary>
-    private void CloseOutgoing()
+    /// <summary>Queues <paramref name="lastFrame"/> and stops accepting frames; the write loop flushes what is queued and ends.</summary>
+    private void CloseOutgoing(YamuxHeader? lastFrame)
     {
         TaskCompletionSource? waiters;
         lock (_outLock)
         {
+            if (lastFrame is { } frame && !_outClosed)
+            {
+                AppendFrame(frame, default);
+            }
+
             _outClosed = true;
             waiters = _outSpaceWaiters;
             _outSpaceWaiters = null;

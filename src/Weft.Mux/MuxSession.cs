@@ -310,13 +310,10 @@ public sealed partial class MuxSession : IAsyncDisposable
             return;
         }
 
-        if (goAway is { } code)
-        {
-            EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)code), isReply: false);
-        }
-
         Volatile.Write(ref _shutdown, 1);
-        CloseOutgoing();
+
+        // The GoAway and the end of sending are one step, so nothing can follow the GoAway on the wire.
+        CloseOutgoing(goAway is { } code ? new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)code) : null);
         _abortCts.CancelAfter(_options.CloseFlushTimeout);
 
         // Streams already queued stay acceptable: their buffered bytes are still read, then the error.
