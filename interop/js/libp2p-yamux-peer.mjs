@@ -93,6 +93,7 @@ function explain(stream, err) {
 
 function wrap(stream) {
   let ended = false;
+  let locallyReset = false;
   return {
     id: Number(stream.id),
     async write(buf) {
@@ -110,6 +111,8 @@ function wrap(stream) {
       }
     },
     reset() {
+      // abort() fires 'close' with the abort error at once; the caller records this reset itself.
+      locallyReset = true;
       stream.abort(new Error('reset requested by --reset-after')); // sends RST
     },
     on(h) {
@@ -119,6 +122,9 @@ function wrap(stream) {
       });
       stream.addEventListener('end', () => { ended = true; h.end(); });
       stream.addEventListener('close', (evt) => {
+        if (locallyReset) {
+          return;
+        }
         if (evt.error != null) {
           h.error(evt.error, evt.local === false && evt.error.name === 'StreamResetError');
         } else if (!ended) {

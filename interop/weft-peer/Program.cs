@@ -119,6 +119,7 @@ internal static class PeerMain
     {
         long total = 0;
         string result = "eof";
+        string? resetBy = null;
         string? error = null;
         var buffer = new byte[64 * 1024];
         try
@@ -131,6 +132,7 @@ internal static class PeerMain
                 {
                     stream.Abort(MuxAbortDirection.Both);
                     result = "reset";
+                    resetBy = "local";
                     break;
                 }
 
@@ -145,6 +147,7 @@ internal static class PeerMain
         catch (MuxException e)
         {
             result = e.Error == MuxError.StreamReset ? "reset" : "error";
+            resetBy = e.Error == MuxError.StreamReset ? "remote" : null;
             error = e.Message;
         }
         finally
@@ -152,7 +155,7 @@ internal static class PeerMain
             await stream.DisposeAsync();
         }
 
-        Emit(new { @event = "stream", id = stream.Id, bytes = total, result, error });
+        Emit(new { @event = "stream", id = stream.Id, bytes = total, result, reset_by = resetBy, error });
     }
 
     private static async Task<int> ClientAsync(IPEndPoint endpoint, int streams, long bytes)
