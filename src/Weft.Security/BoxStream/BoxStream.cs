@@ -1,4 +1,5 @@
 using Weft.Crypto.Keys;
+using Weft.Transports;
 
 namespace Weft.Security;
 
@@ -22,7 +23,7 @@ namespace Weft.Security;
 /// stay buffered); a write's token is only observed before any byte is committed, so a chunk is never torn.
 /// </para>
 /// </remarks>
-public sealed partial class BoxStream : Stream
+public sealed partial class BoxStream : Stream, IHalfCloseable
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;

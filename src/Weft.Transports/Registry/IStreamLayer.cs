@@ -18,6 +18,14 @@ public interface IStreamLayer
     /// <returns>True to advertise.</returns>
     bool IsAdvertisedIn(AddressScope scope) => true;
 
+    /// <summary>
+    /// The part a listener shows for this layer in its bound and advertised addresses, given the part it was
+    /// started with (e.g. <c>shs</c> listening as <c>…~shs</c> prints <c>…~shs:OWN_PUBLIC_KEY</c>). Default: unchanged.
+    /// </summary>
+    /// <param name="part">The part from the listen address.</param>
+    /// <returns>The part to print.</returns>
+    ProtocolPart GetListenerPart(ProtocolPart part) => part;
+
     /// <summary>Applies the layer. On failure the implementation need not dispose <paramref name="connection"/>; the caller does.</summary>
     /// <param name="connection">The connection so far.</param>
     /// <param name="part">This layer's part of the address (name and fields).</param>

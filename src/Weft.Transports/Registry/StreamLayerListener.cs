@@ -10,7 +10,7 @@ namespace Weft.Transports.Registry;
 internal sealed class StreamLayerListener : IConnectionListener
 {
     private readonly IConnectionListener _inner;
-    private readonly (IStreamLayer Layer, ProtocolPart Part)[] _layers;
+    private readonly (IStreamLayer Layer, ProtocolPart Part, ProtocolPart Printed)[] _layers;
     private readonly ListenerOptions _options;
     private readonly Channel<TransportConnection> _ready;
     private readonly SemaphoreSlim _pending;
@@ -21,7 +21,7 @@ internal sealed class StreamLayerListener : IConnectionListener
     public StreamLayerListener(IConnectionListener inner, (IStreamLayer Layer, ProtocolPart Part)[] layers, ListenerOptions options)
     {
         _inner = inner;
-        _layers = layers;
+        _layers = [.. layers.Select(l => (l.Layer, l.Part, l.Layer.GetListenerPart(l.Part)))];
         _options = options;
         _pending = new SemaphoreSlim(options.MaxPendingLayers, options.MaxPendingLayers);
         _ready = Channel.CreateBounded<TransportConnection>(new BoundedChannelOptions(options.AcceptBacklog)
@@ -30,9 +30,9 @@ internal sealed class StreamLayerListener : IConnectionListener
             SingleReader = false,
         });
         Address address = inner.Address;
-        foreach (var (_, part) in layers)
+        foreach (var (_, _, printed) in _layers)
         {
-            address = address.Append(part);
+            address = address.Append(printed);
         }
 
         Address = address;
@@ -55,7 +55,7 @@ internal sealed class StreamLayerListener : IConnectionListener
 
     public IReadOnlyList<Address> GetAdvertisedAddresses(AddressScope scope, AdvertiseOptions options)
     {
-        foreach (var (layer, _) in _layers)
+        foreach (var (layer, _, _) in _layers)
         {
             if (!layer.IsAdvertisedIn(scope))
             {
@@ -63,7 +63,7 @@ internal sealed class StreamLayerListener : IConnectionListener
             }
         }
 
-        return [.. _inner.GetAdvertisedAddresses(scope, options).Select(a => _layers.Aggregate(a, (acc, l) => acc.Append(l.Part)))];
+        return [.. _inner.GetAdvertisedAddresses(scope, options).Select(a => _layers.Aggregate(a, (acc, l) => acc.Append(l.Printed)))];
     }
 
     public async ValueTask DisposeAsync()
@@ -142,7 +142,7 @@ internal sealed class StreamLayerListener : IConnectionListener
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token);
             try
             {
-                foreach (var (layer, part) in _layers)
+                foreach (var (layer, part, _) in _layers)
                 {
                     connection = await StreamLayers.ApplyAsync(connection, layer, part, linked.Token).ConfigureAwait(false);
                 }
