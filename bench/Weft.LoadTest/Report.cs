@@ -130,6 +130,13 @@ internal sealed class Report
     private bool TryRatio(string test, string against, out double ratio)
     {
         ratio = 0;
+
+        // Bytes held or allocated: raw TCP's figure is about zero, so a ratio would only be noise.
+        if (_tests.Find(t => t.Name == test) is { } info && info.Unit.StartsWith("B/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         if (_values.TryGetValue((test, Weft), out double weft) && _values.TryGetValue((test, against), out double other) && other > 0)
         {
             ratio = weft / other;
