@@ -202,13 +202,14 @@ internal static class PeerMain
             return total;
         });
 
-        var chunk = new byte[64 * 1024];
-        for (long offset = 0; offset < bytes; offset += chunk.Length)
+        const int ChunkSize = 64 * 1024;
+        byte[] table = PatternTable(k, ChunkSize);
+        for (long offset = 0; offset < bytes; offset += ChunkSize)
         {
-            int n = (int)Math.Min(chunk.Length, bytes - offset);
-            Pattern(chunk.AsSpan(0, n), k, offset);
-            sent.AppendData(chunk, 0, n);
-            await stream.WriteAsync(chunk.AsMemory(0, n));
+            int n = (int)Math.Min(ChunkSize, bytes - offset);
+            ReadOnlyMemory<byte> chunk = table.AsMemory((int)(offset % 251), n);
+            sent.AppendData(chunk.Span);
+            await stream.WriteAsync(chunk);
         }
 
         stream.CompleteWrites();
@@ -266,13 +267,19 @@ internal static class PeerMain
         return MuxSession.CreateClient(tcp.GetStream());
     }
 
-    /// <summary>Byte i of stream k is (i*7 + k*13 + 3) mod 251, the pattern every peer in interop/ uses.</summary>
-    private static void Pattern(Span<byte> chunk, int k, long offset)
+    /// <summary>
+    /// Byte i of stream k is (i*7 + k*13 + 3) mod 251, the pattern every peer in interop/ uses. It repeats
+    /// every 251 bytes, so a chunk at offset o is the slice of this table that starts at o mod 251.
+    /// </summary>
+    private static byte[] PatternTable(int k, int chunkSize)
     {
-        for (int i = 0; i < chunk.Length; i++)
+        var table = new byte[chunkSize + 251];
+        for (int i = 0; i < table.Length; i++)
         {
-            chunk[i] = (byte)(((offset + i) * 7 + k * 13 + 3) % 251);
+            table[i] = (byte)((i * 7L + k * 13L + 3) % 251);
         }
+
+        return table;
     }
 
     private static void Emit(object value) => Console.WriteLine(JsonSerializer.Serialize(value));

@@ -73,8 +73,10 @@ public sealed partial class MuxSession
         {
             Shutdown(new MuxException(e.Error, $"protocol error from the peer: {e.Message}"), e.Code);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception e)
         {
+            // Whatever the transport throws (IOException, ObjectDisposedException, InvalidOperationException
+            // from a pipe-backed stream, ...), the connection is gone for this session.
             OnConnectionEnded(e);
         }
         finally

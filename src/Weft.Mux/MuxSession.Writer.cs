@@ -194,7 +194,7 @@ public sealed partial class MuxSession
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException or NotSupportedException)
+        catch (Exception e)
         {
             if (!IsShutDown)
             {

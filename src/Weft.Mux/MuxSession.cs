@@ -344,26 +344,43 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        await Task.Yield();
-        Task reader = ReadLoopAsync();
-        Task writer = WriteLoopAsync();
-        Task keepAlive = _options.KeepAliveInterval == Timeout.InfiniteTimeSpan ? Task.CompletedTask : KeepAliveLoopAsync();
-
-        // The write loop ends only after shutdown, once what was queued is flushed (or the flush timed out).
-        await writer.ConfigureAwait(false);
         try
         {
-            await _transport.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The connection is going away regardless; nothing useful to report.
-        }
+            await Task.Yield();
+            Task reader = ReadLoopAsync();
+            Task writer = WriteLoopAsync();
+            Task keepAlive = _options.KeepAliveInterval == Timeout.InfiniteTimeSpan ? Task.CompletedTask : KeepAliveLoopAsync();
 
-        await _abortCts.CancelAsync().ConfigureAwait(false);
-        await reader.ConfigureAwait(false);
-        await keepAlive.ConfigureAwait(false);
-        _abortCts.Dispose();
-        _completion.TrySetResult();
+            // The write loop ends only after shutdown, once what was queued is flushed (or the flush timed out).
+            await writer.ConfigureAwait(false);
+            try
+            {
+                await _transport.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The connection is going away regardless; nothing useful to report.
+            }
+
+            await _abortCts.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(reader, keepAlive).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A loop failed in a way it did not handle: still end the session, never leave Completion pending.
+            Shutdown(new MuxException(MuxError.ConnectionLost, $"the session failed internally: {e.Message}", e), YamuxGoAwayCode.InternalError);
+            try
+            {
+                await _transport.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Already failing; the original error is what matters.
+            }
+        }
+        finally
+        {
+            _completion.TrySetResult();
+        }
     }
 }

@@ -271,8 +271,13 @@ public sealed partial class MuxStream : Stream
             }
 
             _received.Clear();
-            ObjectDisposedException disposed = new(GetType().FullName, "The stream was disposed.");
-            CompleteSidesLocked(new MuxException(MuxError.StreamAborted, $"stream {Id} was disposed", disposed));
+            _hasPendingRead = false;
+            if (_readsClosed is not null || _writesClosed is not null)
+            {
+                // Only build the exception when someone can observe it: a normal close allocates nothing here.
+                CompleteSidesLocked(new MuxException(MuxError.StreamAborted, $"stream {Id} was disposed", new ObjectDisposedException(GetType().FullName)));
+            }
+
             _readSignal.Set();
             _writeSignal.Set();
 

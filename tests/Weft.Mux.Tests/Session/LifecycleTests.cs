@@ -154,6 +154,49 @@ public class LifecycleTests
         }
     }
 
+    [Fact]
+    public async Task Transport_ThrowsUnexpectedExceptionType_SessionEndsAndCompletes()
+    {
+        CancellationToken ct = TestToken.Create();
+        var session = MuxSession.CreateClient(new ThrowingStream(), new MuxOptions { KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        await session.Completion.WaitAsync(ct);
+        Assert.Equal(MuxError.ConnectionLost, session.TerminationException?.Error);
+        Assert.IsType<InvalidOperationException>(session.TerminationException!.InnerException);
+        await session.DisposeAsync().AsTask().WaitAsync(ct);
+        await Assert.ThrowsAsync<MuxException>(async () => await session.OpenStreamAsync(ct));
+    }
+
+    /// <summary>A transport whose reads fail with an exception type no I/O code expects.</summary>
+    private sealed class ThrowingStream : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("pipe in a bad state");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => ValueTask.FromException<int>(new InvalidOperationException("pipe in a bad state"));
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
     {
         while (!condition())
