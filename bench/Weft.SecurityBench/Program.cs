@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Weft.Crypto;
+using Weft.Crypto.Keys;
+using Weft.Mux;
+using Weft.Security;
+using Weft.SecurityBench;
+
+// Weft.SecurityBench: secret-handshake and box-stream figures in one run (docs/benchmarks.md,
+// "secret-handshake and box-stream").
+//   dotnet run -c Release --project bench/Weft.SecurityBench -- [--mib N] [--handshake-seconds S] [--json PATH]
+// 1. secretbox alone, one core: the box-stream's own primitive on 4096-byte chunks (detached MAC).
+// 2. box-stream encrypt, one core: BoxStream.Write into a discarding inner stream (after a real handshake).
+// 3. raw TCP vs box-stream over TCP vs yamux over box-stream over TCP: one direction, loopback, 64 KiB writes.
+// 4. handshakes per second: sequential full handshakes over fresh loopback TCP connections.
+
+int mib = 512;
+double handshakeSeconds = 3;
+string? jsonPath = null;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--mib": mib = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--handshake-seconds": handshakeSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--json": jsonPath = args[++i]; break;
+        default:
+            Console.Error.WriteLine("usage: Weft.SecurityBench [--mib N] [--handshake-seconds S] [--json PATH]");
+            return 2;
+    }
+}
+
+long total = (long)mib << 20;
+byte[] networkKey = SHA256.HashData("weft-security-bench"u8);
+using Ed25519Identity serverIdentity = Ed25519Identity.Generate();
+using Ed25519Identity clientIdentity = Ed25519Identity.Generate();
+var results = new Dictionary<string, double>();
+
+Console.WriteLine($"Weft.SecurityBench: {mib} MiB per throughput run, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
+
+// Warm-up of every path (JIT, libsodium load) on a small amount.
+await SecretBoxOnlyAsync(8L << 20);
+await BoxStreamEncryptOnlyAsync(8L << 20);
+await TcpAsync(8L << 20, Layer.None);
+await TcpAsync(8L << 20, Layer.Shs);
+await TcpAsync(8L << 20, Layer.MuxOverShs);
+
+results["secretbox_1core_MBps"] = await SecretBoxOnlyAsync(total);
+results["boxstream_encrypt_1core_MBps"] = await BoxStreamEncryptOnlyAsync(total);
+results["raw_tcp_MBps"] = await TcpAsync(total, Layer.None);
+results["boxstream_tcp_MBps"] = await TcpAsync(total, Layer.Shs);
+results["mux_over_shs_tcp_MBps"] = await TcpAsync(total, Layer.MuxOverShs);
+results["handshakes_per_second"] = await HandshakesPerSecondAsync(TimeSpan.FromSeconds(handshakeSeconds));
+
+double Ratio(string a, string b) => results[a] / results[b];
+results["ratio_boxstream_encrypt_vs_secretbox"] = Ratio("boxstream_encrypt_1core_MBps", "secretbox_1core_MBps");
+results["ratio_boxstream_tcp_vs_raw_tcp"] = Ratio("boxstream_tcp_MBps", "raw_tcp_MBps");
+results["ratio_boxstream_tcp_vs_secretbox"] = Ratio("boxstream_tcp_MBps", "secretbox_1core_MBps");
+results["ratio_mux_over_shs_vs_boxstream_tcp"] = Ratio("mux_over_shs_tcp_MBps", "boxstream_tcp_MBps");
+
+Console.WriteLine();
+Console.WriteLine($"{"measurement",-42} {"value",12}");
+foreach (var (name, value) in results)
+{
+    Console.WriteLine($"{name,-42} {value,12:0.00}");
+}
+
+Console.WriteLine();
+Console.WriteLine($"target: box-stream >= 0.8x secretbox (one core): {results["ratio_boxstream_encrypt_vs_secretbox"]:0.00}x " +
+    (results["ratio_boxstream_encrypt_vs_secretbox"] >= 0.8 ? "MET" : "NOT MET"));
+if (jsonPath is not null)
+{
+    await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+}
+
+return 0;
+
+// ------------------------------------------------------------------------------------------------
+
+static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
+
+Task<double> SecretBoxOnlyAsync(long bytes)
+{
+    byte[] key = RandomNumberGenerator.GetBytes(32);
+    byte[] nonce = new byte[24];
+    byte[] plain = RandomNumberGenerator.GetBytes(4096);
+    byte[] cipher = new byte[4096];
+    byte[] mac = new byte[16];
+    var sw = Stopwatch.StartNew();
+    for (long done = 0; done < bytes; done += plain.Length)
+    {
+        SecretBox.EncryptDetached(plain, nonce, key, cipher, mac);
+        nonce[23]++;
+    }
+
+    return Task.FromResult(MBps(bytes, sw.Elapsed));
+}
+
+async Task<double> BoxStreamEncryptOnlyAsync(long bytes)
+{
+    var (clientSocket, serverSocket) = await ConnectTcpAsync();
+    var clientInner = new DiscardingStream(new NetworkStream(clientSocket, ownsSocket: true));
+    var serverInner = new NetworkStream(serverSocket, ownsSocket: true);
+    Task<BoxStream> serverTask = SecretHandshake.ServerAsync(serverInner, networkKey, serverIdentity, SecretHandshake.AllowAnyClient).AsTask();
+    await using BoxStream client = await SecretHandshake.ClientAsync(clientInner, networkKey, clientIdentity, serverIdentity.PublicKey);
+    await using BoxStream server = await serverTask;
+    clientInner.Discard = true;
+    byte[] data = RandomNumberGenerator.GetBytes(64 * 1024);
+    var sw = Stopwatch.StartNew();
+    for (long done = 0; done < bytes; done += data.Length)
+    {
+        client.Write(data);
+    }
+
+    return MBps(bytes, sw.Elapsed);
+}
+
+async Task<double> TcpAsync(long bytes, Layer layer)
+{
+    var (clientSocket, serverSocket) = await ConnectTcpAsync();
+    Stream clientStream = new NetworkStream(clientSocket, ownsSocket: true);
+    Stream serverStream = new NetworkStream(serverSocket, ownsSocket: true);
+    MuxSession? clientSession = null;
+    MuxSession? serverSession = null;
+    if (layer != Layer.None)
+    {
+        Task<BoxStream> serverTask = SecretHandshake.ServerAsync(serverStream, networkKey, serverIdentity, SecretHandshake.AllowAnyClient).AsTask();
+        clientStream = await SecretHandshake.ClientAsync(clientStream, networkKey, clientIdentity, serverIdentity.PublicKey);
+        serverStream = await serverTask;
+    }
+
+    if (layer == Layer.MuxOverShs)
+    {
+        clientSession = MuxSession.CreateClient(clientStream);
+        serverSession = MuxSession.CreateServer(serverStream);
+        MuxStream opened = await clientSession.OpenStreamAsync();
+        MuxStream accepted = await serverSession.AcceptStreamAsync();
+        clientStream = opened;
+        serverStream = accepted;
+    }
+
+    byte[] data = RandomNumberGenerator.GetBytes(64 * 1024);
+    var sw = Stopwatch.StartNew();
+    Task<long> reader = Task.Run(async () =>
+    {
+        byte[] buffer = new byte[256 * 1024];
+        long received = 0;
+        int n;
+        while (received < bytes && (n = await serverStream.ReadAsync(buffer)) > 0)
+        {
+            received += n;
+        }
+
+        return received;
+    });
+    for (long done = 0; done < bytes; done += data.Length)
+    {
+        await clientStream.WriteAsync(data);
+    }
+
+    await clientStream.FlushAsync();
+    long got = await reader;
+    TimeSpan elapsed = sw.Elapsed;
+    if (got != bytes)
+    {
+        throw new InvalidOperationException($"received {got} of {bytes} bytes");
+    }
+
+    await clientStream.DisposeAsync();
+    await serverStream.DisposeAsync();
+    if (clientSession is not null)
+    {
+        await clientSession.DisposeAsync();
+    }
+
+    if (serverSession is not null)
+    {
+        await serverSession.DisposeAsync();
+    }
+
+    return MBps(bytes, elapsed);
+}
+
+async Task<double> HandshakesPerSecondAsync(TimeSpan duration)
+{
+    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    listener.Listen(128);
+    var endPoint = (IPEndPoint)listener.LocalEndPoint!;
+    int count = 0;
+    var sw = Stopwatch.StartNew();
+    while (sw.Elapsed < duration)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Task<Socket> accept = listener.AcceptAsync();
+        await client.ConnectAsync(endPoint);
+        Socket server = await accept;
+        server.NoDelay = true;
+        Task<BoxStream> serverTask = SecretHandshake.ServerAsync(new NetworkStream(server, ownsSocket: true), networkKey, serverIdentity, SecretHandshake.AllowAnyClient).AsTask();
+        BoxStream c = await SecretHandshake.ClientAsync(new NetworkStream(client, ownsSocket: true), networkKey, clientIdentity, serverIdentity.PublicKey);
+        BoxStream s = await serverTask;
+        await c.DisposeAsync();
+        await s.DisposeAsync();
+        count++;
+    }
+
+    return count / sw.Elapsed.TotalSeconds;
+}
+
+static async Task<(Socket Client, Socket Server)> ConnectTcpAsync()
+{
+    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    listener.Listen(1);
+    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    Task<Socket> accept = listener.AcceptAsync();
+    await client.ConnectAsync(listener.LocalEndPoint!);
+    Socket server = await accept;
+    server.NoDelay = true;
+    return (client, server);
+}
+
+internal enum Layer
+{
+    None,
+    Shs,
+    MuxOverShs,
+}
