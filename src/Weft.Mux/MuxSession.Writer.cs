@@ -15,6 +15,7 @@ public sealed partial class MuxSession
     private int _outLength;
     private int _pendingReplies;
     private bool _outClosed;
+    private bool _writing;
     private TaskCompletionSource? _outSpaceWaiters;
     private long _bytesSent;
 
@@ -130,6 +131,50 @@ public sealed partial class MuxSession
         waiters?.TrySetResult();
     }
 
+    /// <summary>
+    /// Sends what is queued from the calling thread when nobody else is writing to the connection: an
+    /// application write then costs no hand-off to the write loop (one thread hop fewer per message).
+    /// Only application threads call this, never the read loop, which must not wait on the connection.
+    /// </summary>
+    internal ValueTask FlushInlineAsync()
+    {
+        byte[] batch;
+        int length;
+        TaskCompletionSource? waiters;
+        lock (_outLock)
+        {
+            if (!TryBeginWriteLocked(out batch, out length, out waiters))
+            {
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        waiters?.TrySetResult();
+        return WriteBatchInlineAsync(batch, length);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteBatchInlineAsync(byte[] batch, int length)
+    {
+        try
+        {
+            await WriteBatchAsync(batch, length).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (!IsShutDown)
+            {
+                Shutdown(new MuxException(MuxError.ConnectionLost, $"writing to the connection failed: {e.Message}", e), goAway: null);
+            }
+
+            throw SessionError();
+        }
+        finally
+        {
+            EndWrite(batch);
+        }
+    }
+
     private async Task WriteLoopAsync()
     {
         try
@@ -139,58 +184,35 @@ public sealed partial class MuxSession
                 byte[] batch;
                 int length;
                 ValueTask wait = default;
-                bool mustWait = false;
-                TaskCompletionSource? waiters = null;
+                TaskCompletionSource? waiters;
                 lock (_outLock)
                 {
-                    if (_outLength == 0)
+                    if (!TryBeginWriteLocked(out batch, out length, out waiters))
                     {
-                        if (_outClosed)
+                        // Nothing queued, or an application thread is sending it (it signals when done).
+                        if (_outClosed && _outLength == 0 && !_writing)
                         {
                             return;
                         }
 
                         wait = _outSignal.WaitAsync(default);
-                        mustWait = true;
-                        batch = null!;
-                        length = 0;
-                    }
-                    else
-                    {
-                        // Swap buffers: writers fill the spare while this batch goes out.
-                        batch = _outBuffer;
-                        length = _outLength;
-                        _outBuffer = _outSpare ?? new byte[InitialOutBufferSize];
-                        _outSpare = null;
-                        _outLength = 0;
-                        _pendingReplies = 0;
-                        waiters = _outSpaceWaiters;
-                        _outSpaceWaiters = null;
                     }
                 }
 
-                if (mustWait)
+                if (batch is null)
                 {
                     await wait.ConfigureAwait(false);
                     continue;
                 }
 
                 waiters?.TrySetResult();
-
-                // The token only fires once the session is shutting down and the flush has run out of time.
-                await _transport.WriteAsync(batch.AsMemory(0, length), _abortCts.Token).ConfigureAwait(false);
-                await _transport.FlushAsync(_abortCts.Token).ConfigureAwait(false);
-
-                lock (_outLock)
+                try
                 {
-                    if (_outSpare is null && batch.Length <= 4 * _options.MaxOutgoingBufferSize)
-                    {
-                        _outSpare = batch;
-                    }
-                    else
-                    {
-                        ReturnBuffer(batch);
-                    }
+                    await WriteBatchAsync(batch, length).ConfigureAwait(false);
+                }
+                finally
+                {
+                    EndWrite(batch);
                 }
             }
         }
@@ -199,6 +221,65 @@ public sealed partial class MuxSession
             if (!IsShutDown)
             {
                 Shutdown(new MuxException(MuxError.ConnectionLost, $"writing to the connection failed: {e.Message}", e), goAway: null);
+            }
+        }
+    }
+
+    /// <summary>Takes the queued bytes for sending if nobody is writing; swaps in the spare buffer for new frames.</summary>
+    private bool TryBeginWriteLocked(out byte[] batch, out int length, out TaskCompletionSource? waiters)
+    {
+        if (_writing || _outLength == 0)
+        {
+            batch = null!;
+            length = 0;
+            waiters = null;
+            return false;
+        }
+
+        _writing = true;
+        batch = _outBuffer;
+        length = _outLength;
+        _outBuffer = _outSpare ?? new byte[InitialOutBufferSize];
+        _outSpare = null;
+        _outLength = 0;
+        _pendingReplies = 0;
+        waiters = _outSpaceWaiters;
+        _outSpaceWaiters = null;
+        return true;
+    }
+
+    private Task WriteBatchAsync(byte[] batch, int length)
+    {
+        // The token only fires once the session is shutting down and the flush has run out of time; a
+        // caller's token never reaches here, so a frame is never torn (STYLE rule 7).
+        ValueTask write = _transport.WriteAsync(batch.AsMemory(0, length), _abortCts.Token);
+        return write.IsCompletedSuccessfully ? _transport.FlushAsync(_abortCts.Token) : WriteThenFlushAsync(write);
+    }
+
+    private async Task WriteThenFlushAsync(ValueTask write)
+    {
+        await write.ConfigureAwait(false);
+        await _transport.FlushAsync(_abortCts.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives the batch buffer back as the spare and wakes the write loop if more is queued or the session is closing.</summary>
+    private void EndWrite(byte[] batch)
+    {
+        lock (_outLock)
+        {
+            if (_outSpare is null && batch.Length <= 4 * _options.MaxOutgoingBufferSize)
+            {
+                _outSpare = batch;
+            }
+            else
+            {
+                ReturnBuffer(batch);
+            }
+
+            _writing = false;
+            if (_outLength > 0 || _outClosed)
+            {
+                _outSignal.Set();
             }
         }
     }

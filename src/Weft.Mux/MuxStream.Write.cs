@@ -92,7 +92,7 @@ public sealed partial class MuxStream
                 WriteStep step = TryWriteLocked(ref span);
                 if (step == WriteStep.Done)
                 {
-                    return ValueTask.CompletedTask;
+                    goto queued;
                 }
 
                 buffer = buffer[^span.Length..];
@@ -112,6 +112,10 @@ public sealed partial class MuxStream
                 Volatile.Write(ref _writeInProgress, 0);
             }
         }
+
+    queued:
+        // Everything is queued; send it from this thread if the connection is free (outside the stream lock).
+        return _session.FlushInlineAsync();
     }
 
     /// <inheritdoc />
@@ -135,7 +139,7 @@ public sealed partial class MuxStream
                     buffer = buffer[^span.Length..];
                     if (step == WriteStep.Done)
                     {
-                        return;
+                        break;
                     }
 
                     if (step == WriteStep.WaitForWindow)
@@ -157,6 +161,8 @@ public sealed partial class MuxStream
                     await windowWait.ConfigureAwait(false);
                 }
             }
+
+            await _session.FlushInlineAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout is not null && !cancellationToken.IsCancellationRequested)
         {
