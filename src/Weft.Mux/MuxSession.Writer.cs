@@ -25,6 +25,10 @@ public sealed partial class MuxSession
     /// </summary>
     /// <returns>False when the buffer is full: wait with <see cref="WaitForOutgoingSpaceAsync"/> and retry.</returns>
     /// <exception cref="MuxException">The session no longer sends.</exception>
+    /// <remarks>
+    /// Does not wake the write loop: the caller either sends the batch itself (<see cref="FlushInlineAsync"/>)
+    /// or calls <see cref="WakeWriter"/>. Whoever finishes a write wakes the loop if more is queued.
+    /// </remarks>
     internal bool TryEnqueueData(uint streamId, YamuxFlags flags, ReadOnlySpan<byte> payload)
     {
         lock (_outLock)
@@ -39,11 +43,23 @@ public sealed partial class MuxSession
                 return false;
             }
 
-            AppendFrame(new YamuxHeader(YamuxFrameType.Data, flags, streamId, (uint)payload.Length), payload);
+            AppendFrame(new YamuxHeader(YamuxFrameType.Data, flags, streamId, (uint)payload.Length), payload, wake: false);
         }
 
         Interlocked.Add(ref _bytesSent, payload.Length);
         return true;
+    }
+
+    /// <summary>Wakes the write loop to send what is queued (for writers that do not send it themselves).</summary>
+    internal void WakeWriter()
+    {
+        lock (_outLock)
+        {
+            if (_outLength > 0)
+            {
+                _outSignal.Set();
+            }
+        }
     }
 
     /// <summary>Waits until the outgoing buffer is below its bound (back-pressure from the connection).</summary>
@@ -92,8 +108,8 @@ public sealed partial class MuxSession
         return true;
     }
 
-    /// <summary>Appends under <see cref="_outLock"/> and wakes the write loop.</summary>
-    private void AppendFrame(in YamuxHeader header, ReadOnlySpan<byte> payload)
+    /// <summary>Appends under <see cref="_outLock"/> and, unless told not to, wakes the write loop.</summary>
+    private void AppendFrame(in YamuxHeader header, ReadOnlySpan<byte> payload, bool wake = true)
     {
         int size = YamuxConstants.HeaderSize + payload.Length;
         if (_outBuffer.Length - _outLength < size)
@@ -108,7 +124,10 @@ public sealed partial class MuxSession
         YamuxCodec.WriteHeader(span, header);
         payload.CopyTo(span[YamuxConstants.HeaderSize..]);
         _outLength += size;
-        _outSignal.Set();
+        if (wake)
+        {
+            _outSignal.Set();
+        }
     }
 
     /// <summary>Queues <paramref name="lastFrame"/> and stops accepting frames; the write loop flushes what is queued and ends.</summary>

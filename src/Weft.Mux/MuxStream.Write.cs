@@ -26,7 +26,9 @@ public sealed partial class MuxStream
                 Task? spaceWait = null;
                 lock (_sync)
                 {
-                    switch (TryWriteLocked(ref buffer))
+                    WriteStep step = TryWriteLocked(ref buffer);
+                    _session.WakeWriter();
+                    switch (step)
                     {
                         case WriteStep.Done:
                             return;
@@ -95,6 +97,8 @@ public sealed partial class MuxStream
                     goto queued;
                 }
 
+                // Part of it may be queued already: let the write loop send that while this write waits.
+                _session.WakeWriter();
                 buffer = buffer[^span.Length..];
             }
 
@@ -142,6 +146,7 @@ public sealed partial class MuxStream
                         break;
                     }
 
+                    _session.WakeWriter();
                     if (step == WriteStep.WaitForWindow)
                     {
                         windowWait = _writeSignal.WaitAsync(token);
