@@ -44,14 +44,14 @@ public sealed class AddressGrammarTests
     [Fact]
     public void MultiAddress_ThreeAlternativesWithLayers_SplitsTransportAndLayers()
     {
-        var multi = MultiAddress.Parse("net:h:1~shs:K~noauth;ws://h~shs:K;unix:/tmp/a!:b.sock");
+        var multi = MultiAddress.Parse("net:h:1~shs:K~noauth;ws://h~shs:K;unix:/srv/a!:b.sock");
 
         Assert.Equal(3, multi.Alternatives.Count);
         Assert.Equal("net", multi.Alternatives[0].Transport.Name);
         Assert.Equal(["shs", "noauth"], multi.Alternatives[0].Layers.Select(l => l.Name));
         Assert.Empty(multi.Alternatives[2].Layers);
-        Assert.Equal("/tmp/a:b.sock", multi.Alternatives[2].Transport.Fields[0]);
-        Assert.Equal("net:h:1~shs:K~noauth;ws://h~shs:K;unix:/tmp/a!:b.sock", multi.ToString());
+        Assert.Equal("/srv/a:b.sock", multi.Alternatives[2].Transport.Fields[0]);
+        Assert.Equal("net:h:1~shs:K~noauth;ws://h~shs:K;unix:/srv/a!:b.sock", multi.ToString());
     }
 
     [Fact]
