@@ -103,9 +103,41 @@ public sealed class KeyFileTests : IDisposable
     public void Load_MalformedFile_ThrowsCryptoException(string content)
     {
         string path = Path.Combine(_dir, "bad.json");
-        File.WriteAllText(path, content);
+        WritePrivate(path, content);
 
-        Assert.Throws<CryptoException>(() => Ed25519Identity.Load(path));
+        var e = Assert.Throws<CryptoException>(() => Ed25519Identity.Load(path));
+        Assert.DoesNotContain("other users", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0b110_100_100)]
+    [InlineData(0b110_110_000)]
+    [InlineData(0b110_000_010)]
+    public void Load_FileAccessibleByOthers_RefusesWithChmodAdvice(int mode)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix permissions");
+        string path = Path.Combine(_dir, "open.json");
+        using var identity = Ed25519Identity.Generate();
+        identity.Save(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)mode);
+        }
+
+        var e = Assert.Throws<CryptoException>(() => Ed25519Identity.Load(path));
+
+        Assert.Contains("other users", e.Message, StringComparison.Ordinal);
+        Assert.Contains("chmod 600", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(identity.PublicKey.ToString(), e.Message, StringComparison.Ordinal);
+    }
+
+    private static void WritePrivate(string path, string content)
+    {
+        File.WriteAllText(path, content);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     [Fact]
@@ -113,7 +145,7 @@ public sealed class KeyFileTests : IDisposable
     {
         string path = Path.Combine(_dir, "seed.json");
         byte[] seed = SHA256.HashData(Encoding.UTF8.GetBytes("TESTSEED"));
-        File.WriteAllText(path, $"{{\"type\":\"ed25519\",\"seed\":\"{Convert.ToBase64String(seed)}\"}}");
+        WritePrivate(path, $"{{\"type\":\"ed25519\",\"seed\":\"{Convert.ToBase64String(seed)}\"}}");
 
         using var identity = Ed25519Identity.Load(path);
 

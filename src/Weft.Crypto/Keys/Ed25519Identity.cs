@@ -98,7 +98,10 @@ public sealed class Ed25519Identity : IDisposable
     /// <summary>Reads an identity file (format in the remarks of <see cref="Ed25519Identity"/>).</summary>
     /// <param name="path">The file to read.</param>
     /// <returns>The identity.</returns>
-    /// <exception cref="CryptoException">The file is missing, unreadable or malformed (the message says which).</exception>
+    /// <exception cref="CryptoException">
+    /// The file is missing, unreadable, malformed, or (on Unix) readable or writable by other users, as
+    /// OpenSSH refuses such private keys (the message says which, and how to fix it).
+    /// </exception>
     public static Ed25519Identity Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -106,6 +109,17 @@ public sealed class Ed25519Identity : IDisposable
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (!OperatingSystem.IsWindows())
+            {
+                const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+                    | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+                UnixFileMode mode = File.GetUnixFileMode(file.SafeFileHandle);
+                if ((mode & others) != 0)
+                {
+                    throw new CryptoException($"Identity file '{path}' is accessible by other users (mode {Convert.ToString((int)mode, 8)}); a private key must be private: run chmod 600 '{path}'.");
+                }
+            }
+
             if (file.Length > MaxFileSize)
             {
                 throw new CryptoException($"Identity file '{path}' is too large to be an identity file.");
