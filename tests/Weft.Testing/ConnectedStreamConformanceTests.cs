@@ -578,6 +578,8 @@ public abstract class ConnectedStreamConformanceTests
         AssertTimeoutException(error);
         Assert.InRange(watch.Elapsed, TimeoutUnderTest * 0.5, TimeoutUnderTest + TestTimeout.Scaled(TimeSpan.FromSeconds(10)));
 
+        // Still usable: a generous timeout now, so a slow hop (a chaos proxy on a loaded machine) cannot time out the byte in flight.
+        s.ReadTimeout = (int)TestTimeout.Scaled(TimeSpan.FromSeconds(30)).TotalMilliseconds;
         await WriteAsync(pair.First, new byte[] { 9 }, ct);
         Assert.Equal(1, await Task.Run(() => s.Read(buffer, 0, 1), ct).WaitAsync(ct));
         Assert.Equal(9, buffer[0]);
