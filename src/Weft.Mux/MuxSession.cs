@@ -41,6 +41,11 @@ public sealed partial class MuxSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
         _options = (options ?? new MuxOptions()).ValidatedCopy();
+        if (_options.Dialect.Kind == MuxDialectKind.Gomux)
+        {
+            throw new NotSupportedException("The gomux dialect's session engine is not available yet.");
+        }
+
         _time = _options.TimeProvider;
         IsClient = isClient;
         _nextStreamId = isClient ? 1u : 2u;
