@@ -4,8 +4,8 @@ namespace Weft.Security;
 
 /// <summary>
 /// A Noise SymmetricState (Noise §5.2) for SHA-256 and ChaCha20-Poly1305: the chaining key, the handshake hash and
-/// the handshake's CipherState. HKDF is the in-box RFC 5869 HKDF (salt = chaining key, empty info), which is exactly
-/// Noise's HKDF (§4.3).
+/// the handshake's CipherState. HKDF is written out with the in-box HMAC-SHA-256 as Noise §4.3 defines it (the same as
+/// RFC 5869 with the chaining key as salt and no info; the in-box HKDF refuses Split()'s empty input).
 /// </summary>
 internal sealed class NoiseSymmetricState : IDisposable
 {
@@ -40,7 +40,7 @@ internal sealed class NoiseSymmetricState : IDisposable
         Span<byte> output = stackalloc byte[2 * NoiseWire.KeySize];
         try
         {
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, inputKeyMaterial, output, _chainingKey, ReadOnlySpan<byte>.Empty);
+            Hkdf(_chainingKey, inputKeyMaterial, output);
             output[..NoiseWire.KeySize].CopyTo(_chainingKey);
             _cipher?.Dispose();
             _cipher = new NoiseCipherState(output[NoiseWire.KeySize..]);
@@ -93,12 +93,33 @@ internal sealed class NoiseSymmetricState : IDisposable
         Span<byte> output = stackalloc byte[2 * NoiseWire.KeySize];
         try
         {
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, ReadOnlySpan<byte>.Empty, output, _chainingKey, ReadOnlySpan<byte>.Empty);
+            Hkdf(_chainingKey, ReadOnlySpan<byte>.Empty, output);
             return (new NoiseCipherState(output[..NoiseWire.KeySize], rekeyInterval), new NoiseCipherState(output[NoiseWire.KeySize..], rekeyInterval));
         }
         finally
         {
             CryptographicOperations.ZeroMemory(output);
+        }
+    }
+
+    /// <summary>HKDF(ck, ikm) with two outputs (Noise §4.3): temp = HMAC(ck, ikm); o1 = HMAC(temp, 0x01); o2 = HMAC(temp, o1 ‖ 0x02).</summary>
+    private static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> output)
+    {
+        Span<byte> temp = stackalloc byte[NoiseWire.KeySize];
+        Span<byte> block = stackalloc byte[NoiseWire.KeySize + 1];
+        try
+        {
+            HMACSHA256.HashData(chainingKey, inputKeyMaterial, temp);
+            block[0] = 1;
+            HMACSHA256.HashData(temp, block[..1], output[..NoiseWire.KeySize]);
+            output[..NoiseWire.KeySize].CopyTo(block);
+            block[NoiseWire.KeySize] = 2;
+            HMACSHA256.HashData(temp, block, output[NoiseWire.KeySize..]);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(temp);
+            CryptographicOperations.ZeroMemory(block);
         }
     }
 
