@@ -169,8 +169,9 @@ public sealed partial class MuxStream : Stream
     }
 
     /// <summary>
-    /// Half-closes the stream: sends FIN after the data already written. The peer reads end of stream; this
-    /// side can still read. Idempotent; does nothing after an abort or reset.
+    /// Half-closes the stream: sends FIN after the data already written (gomux: this is its CloseWrite, sent as
+    /// the receiver-named CloseRead frame). The peer reads end of stream; this side can still read. Idempotent;
+    /// does nothing after an abort or reset.
     /// </summary>
     public void CompleteWrites()
     {
@@ -251,7 +252,8 @@ public sealed partial class MuxStream : Stream
     /// <summary>
     /// Closes the stream: FIN when everything received was read, RST when unread data is thrown away (as
     /// TCP does), so the peer never mistakes lost data for a clean end. The stream is forgotten once the
-    /// peer's FIN arrives, or reset after <see cref="MuxOptions.StreamCloseTimeout"/>.
+    /// peer's FIN arrives, or reset after <see cref="MuxOptions.StreamCloseTimeout"/>. gomux: sends CloseStream
+    /// (nothing if the peer closed the stream first) and forgets the stream at once, as gomux's Close does.
     /// </summary>
     /// <param name="disposing">True from Dispose.</param>
     protected override void Dispose(bool disposing)
