@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -10,8 +11,9 @@ namespace Weft.Security;
 /// </summary>
 public sealed partial class NoiseStream
 {
-    // Two whole frames: after compaction there is always room for the frame being waited on.
-    private const int ReceiveBufferSize = 2 * NoiseWire.MaxFrameSize;
+    // Room for a whole frame after compaction, and for several small ones per inner read; a power of two, so that the
+    // shared pool gives exactly this much.
+    private const int ReceiveBufferSize = 128 * 1024;
 
     private byte[]? _receive;
     private int _receiveStart;
@@ -117,7 +119,7 @@ public sealed partial class NoiseStream
         where TRead : IReadAdapter
     {
         ThrowIfReadFaulted();
-        _receive ??= GC.AllocateUninitializedArray<byte>(ReceiveBufferSize);
+        _receive ??= ArrayPool<byte>.Shared.Rent(ReceiveBufferSize); // returned when the stream is disposed
         while (!_readsCompleted)
         {
             int available = _receiveEnd - _receiveStart;
@@ -234,7 +236,19 @@ public sealed partial class NoiseStream
         Volatile.Write(ref _readBusy, 0);
         if (_disposed != 0 && Interlocked.Exchange(ref _readBusy, 1) == 0)
         {
-            _receiveCipher.Dispose();
+            ReleaseReadSide();
+        }
+    }
+
+    /// <summary>Wipes the key and returns the receive buffer; only while holding <see cref="_readBusy"/> for good.</summary>
+    private void ReleaseReadSide()
+    {
+        _receiveCipher.Dispose();
+        if (_receive is { } receive)
+        {
+            _receive = null;
+            _receiveStart = _receiveEnd = _plainStart = _plainEnd = 0;
+            ArrayPool<byte>.Shared.Return(receive);
         }
     }
 }
