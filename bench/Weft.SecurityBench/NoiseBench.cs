@@ -17,6 +17,36 @@ internal static class NoiseBench
     private const int MessageSize = 65535 - 16;
     private const int WriteSize = 64 * 1024;
 
+    /// <summary>
+    /// Runs <paramref name="a"/> and <paramref name="b"/> alternately, <paramref name="rounds"/> times each on
+    /// <paramref name="bytes"/> / rounds, so that a load that drifts during the run hits both alike.
+    /// </summary>
+    /// <returns>The median of each, and the median of the per-round ratios a / b.</returns>
+    public static async Task<(double A, double B, double Ratio)> InterleavedAsync(long bytes, int rounds, Func<long, Task<double>> a, Func<long, Task<double>> b)
+    {
+        long slice = Math.Max(1L << 20, bytes / rounds);
+        var aa = new List<double>();
+        var bb = new List<double>();
+        var ratios = new List<double>();
+        for (int i = 0; i < rounds; i++)
+        {
+            double x = await a(slice);
+            double y = await b(slice);
+            aa.Add(x);
+            bb.Add(y);
+            ratios.Add(x / y);
+        }
+
+        return (Median(aa), Median(bb), Median(ratios));
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[(n / 2) - 1] + values[n / 2]) / 2;
+    }
+
     /// <summary>ChaCha20-Poly1305 seal (or open) of <paramref name="bytes"/> in maximum noise messages, one core.</summary>
     public static double AeadOnly(long bytes, bool decrypt)
     {
