@@ -17,6 +17,9 @@ using Weft.SecurityBench;
 // 2. box-stream encrypt, one core: BoxStream.Write into a discarding inner stream (after a real handshake).
 // 3. raw TCP vs box-stream over TCP vs yamux over box-stream over TCP: one direction, loopback, 64 KiB writes.
 // 4. handshakes per second: sequential full handshakes over fresh loopback TCP connections.
+// 5. noise (NoiseBench.cs): ChaCha20-Poly1305 alone vs the noise stream's encrypt and decrypt paths on one core;
+//    noise and mux over noise over TCP vs raw TCP and noise vs box-stream over TCP, each pair alternated in 8 rounds
+//    (median ratio); noise handshakes per second.
 
 int mib = 512;
 double handshakeSeconds = 3;
@@ -48,6 +51,13 @@ await BoxStreamEncryptOnlyAsync(8L << 20);
 await TcpAsync(8L << 20, Layer.None);
 await TcpAsync(8L << 20, Layer.Shs);
 await TcpAsync(8L << 20, Layer.MuxOverShs);
+await TcpAsync(8L << 20, Layer.Noise);
+await TcpAsync(8L << 20, Layer.MuxOverNoise);
+NoiseBench.AeadOnly(8L << 20, decrypt: false);
+await NoiseBench.EncryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
+await NoiseBench.DecryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
+await HandshakesPerSecondAsync(TimeSpan.FromSeconds(0.5));
+await NoiseBench.HandshakesPerSecondAsync(TimeSpan.FromSeconds(0.5), serverIdentity, clientIdentity);
 
 results["secretbox_1core_MBps"] = await SecretBoxOnlyAsync(total);
 results["boxstream_encrypt_1core_MBps"] = await BoxStreamEncryptOnlyAsync(total);
@@ -55,12 +65,37 @@ results["raw_tcp_MBps"] = await TcpAsync(total, Layer.None);
 results["boxstream_tcp_MBps"] = await TcpAsync(total, Layer.Shs);
 results["mux_over_shs_tcp_MBps"] = await TcpAsync(total, Layer.MuxOverShs);
 results["handshakes_per_second"] = await HandshakesPerSecondAsync(TimeSpan.FromSeconds(handshakeSeconds));
+// Noise: each pair alternates in 8 rounds (a drifting load on a shared machine hits both alike); the ratio
+// is the median of the per-round ratios, the throughputs the medians.
+const int rounds = 8;
+var enc = await NoiseBench.InterleavedAsync(total, rounds,
+    n => NoiseBench.EncryptOnlyAsync(n, serverIdentity, clientIdentity), n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: false)));
+var dec = await NoiseBench.InterleavedAsync(Math.Min(total, 256L << 20), rounds, // the decrypt input is recorded in memory first
+    n => NoiseBench.DecryptOnlyAsync(n, serverIdentity, clientIdentity), n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: true)));
+var tcp = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.Noise), n => TcpAsync(n, Layer.None));
+var mux = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.MuxOverNoise), n => TcpAsync(n, Layer.None));
+var box = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.Noise), n => TcpAsync(n, Layer.Shs));
+results["chachapoly_encrypt_1core_MBps"] = enc.B;
+results["noise_encrypt_1core_MBps"] = enc.A;
+results["chachapoly_decrypt_1core_MBps"] = dec.B;
+results["noise_decrypt_1core_MBps"] = dec.A;
+results["noise_tcp_MBps"] = tcp.A;
+results["mux_over_noise_tcp_MBps"] = mux.A;
+results["raw_tcp_alternated_with_noise_MBps"] = tcp.B;
+results["noise_handshakes_per_second"] = await NoiseBench.HandshakesPerSecondAsync(TimeSpan.FromSeconds(handshakeSeconds), serverIdentity, clientIdentity);
 
 double Ratio(string a, string b) => results[a] / results[b];
 results["ratio_boxstream_encrypt_vs_secretbox"] = Ratio("boxstream_encrypt_1core_MBps", "secretbox_1core_MBps");
 results["ratio_boxstream_tcp_vs_raw_tcp"] = Ratio("boxstream_tcp_MBps", "raw_tcp_MBps");
 results["ratio_boxstream_tcp_vs_secretbox"] = Ratio("boxstream_tcp_MBps", "secretbox_1core_MBps");
 results["ratio_mux_over_shs_vs_boxstream_tcp"] = Ratio("mux_over_shs_tcp_MBps", "boxstream_tcp_MBps");
+results["ratio_noise_encrypt_vs_chachapoly"] = enc.Ratio;
+results["ratio_noise_decrypt_vs_chachapoly"] = dec.Ratio;
+results["ratio_noise_tcp_vs_raw_tcp"] = tcp.Ratio;
+results["ratio_noise_tcp_vs_chachapoly"] = Ratio("noise_tcp_MBps", "chachapoly_encrypt_1core_MBps");
+results["ratio_noise_tcp_vs_boxstream_tcp"] = box.Ratio;
+results["ratio_mux_over_noise_vs_raw_tcp"] = mux.Ratio;
+results["ratio_noise_vs_shs_handshakes"] = Ratio("noise_handshakes_per_second", "handshakes_per_second");
 
 Console.WriteLine();
 Console.WriteLine($"{"measurement",-42} {"value",12}");
@@ -72,6 +107,11 @@ foreach (var (name, value) in results)
 Console.WriteLine();
 Console.WriteLine($"target: box-stream >= 0.8x secretbox (one core): {results["ratio_boxstream_encrypt_vs_secretbox"]:0.00}x " +
     (results["ratio_boxstream_encrypt_vs_secretbox"] >= 0.8 ? "MET" : "NOT MET"));
+Console.WriteLine($"target: noise stream >= 0.8x ChaCha20-Poly1305 (one core): encrypt {results["ratio_noise_encrypt_vs_chachapoly"]:0.00}x, " +
+    $"decrypt {results["ratio_noise_decrypt_vs_chachapoly"]:0.00}x " +
+    (Math.Min(results["ratio_noise_encrypt_vs_chachapoly"], results["ratio_noise_decrypt_vs_chachapoly"]) >= 0.8 ? "MET" : "NOT MET"));
+Console.WriteLine($"target: mux over noise >= 0.5x raw TCP: {results["ratio_mux_over_noise_vs_raw_tcp"]:0.00}x " +
+    (results["ratio_mux_over_noise_vs_raw_tcp"] >= 0.5 ? "MET" : "NOT MET"));
 if (jsonPath is not null)
 {
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
@@ -126,14 +166,20 @@ async Task<double> TcpAsync(long bytes, Layer layer)
     Stream serverStream = new NetworkStream(serverSocket, ownsSocket: true);
     MuxSession? clientSession = null;
     MuxSession? serverSession = null;
-    if (layer != Layer.None)
+    if (layer is Layer.Noise or Layer.MuxOverNoise)
+    {
+        Task<NoiseStream> responding = NoiseHandshake.ResponderAsync(serverStream, serverIdentity, NoiseHandshake.AllowAnyInitiator).AsTask();
+        clientStream = await NoiseHandshake.InitiatorAsync(clientStream, clientIdentity, serverIdentity.PublicKey);
+        serverStream = await responding;
+    }
+    else if (layer != Layer.None)
     {
         Task<BoxStream> serverTask = SecretHandshake.ServerAsync(serverStream, networkKey, serverIdentity, SecretHandshake.AllowAnyClient).AsTask();
         clientStream = await SecretHandshake.ClientAsync(clientStream, networkKey, clientIdentity, serverIdentity.PublicKey);
         serverStream = await serverTask;
     }
 
-    if (layer == Layer.MuxOverShs)
+    if (layer is Layer.MuxOverShs or Layer.MuxOverNoise)
     {
         clientSession = MuxSession.CreateClient(clientStream);
         serverSession = MuxSession.CreateServer(serverStream);
@@ -229,4 +275,6 @@ internal enum Layer
     None,
     Shs,
     MuxOverShs,
+    Noise,
+    MuxOverNoise,
 }

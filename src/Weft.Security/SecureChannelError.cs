@@ -11,19 +11,23 @@ public enum SecureChannelError
 
     /// <summary>
     /// Seen by the server: the client's authentication (msg3) did not decrypt or verify, which means the client
-    /// dialled a different server public key than this server's, or it is not who it claims to be.
+    /// dialled a different server public key than this server's, or it is not who it claims to be. For noise: the
+    /// initiator's msg1 did not decrypt (another responder key was dialled, or the network keys differ), or its
+    /// Ed25519 identity does not match its static key.
     /// </summary>
     ClientAuthenticationFailed,
 
     /// <summary>
-    /// Seen by the client: the server's acceptance (msg4) did not decrypt or verify: the server does not hold the
-    /// secret key of the public key that was dialled.
+    /// Seen by the client: the server's acceptance (msg4, or noise's msg2) did not decrypt or verify: the server does
+    /// not hold the secret key of the public key that was dialled.
     /// </summary>
     ServerAuthenticationFailed,
 
     /// <summary>
     /// Seen by the client: the server hung up after the client authenticated (msg3). Either the server refused this
     /// client, or it is not the server whose public key was dialled; the protocol does not let the client tell which.
+    /// For noise: the responder refused the handshake; the message says whether it could not authenticate msg1
+    /// (wrong key or network key) or does not authorise this identity.
     /// </summary>
     HandshakeRejected,
 
@@ -39,7 +43,10 @@ public enum SecureChannelError
     /// </summary>
     UnexpectedHangup,
 
-    /// <summary>Encrypted data failed authentication: the box-stream was tampered with or corrupted.</summary>
+    /// <summary>
+    /// Encrypted data failed authentication: the stream was tampered with or corrupted (for noise also: a message was
+    /// replayed, reordered or dropped).
+    /// </summary>
     MessageAuthenticationFailed,
 
     /// <summary>The peer sent authenticated but invalid data (for example a chunk length out of range or a degenerate key).</summary>

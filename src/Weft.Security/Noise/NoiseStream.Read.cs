@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -6,12 +7,13 @@ namespace Weft.Security;
 
 /// <summary>
 /// The read side. One receive buffer holds raw frames; a message is decrypted straight into the caller's buffer when
-/// it fits, otherwise in place, and the plaintext is then served from the receive buffer.
+/// it fits (sync and async alike), otherwise in place, and the plaintext is then served from the receive buffer.
 /// </summary>
 public sealed partial class NoiseStream
 {
-    // Two whole frames: after compaction there is always room for the frame being waited on.
-    private const int ReceiveBufferSize = 2 * NoiseWire.MaxFrameSize;
+    // Room for a whole frame after compaction, and for several small ones per inner read; a power of two, so that the
+    // shared pool gives exactly this much.
+    private const int ReceiveBufferSize = 128 * 1024;
 
     private byte[]? _receive;
     private int _receiveStart;
@@ -42,11 +44,11 @@ public sealed partial class NoiseStream
                 return TakePlain(buffer);
             }
 
-            // The synchronous path decrypts into the internal buffer: a Span cannot cross the adapter's await.
-            ValueTask<int> fill = ReadMessageAsync<SyncReadAdapter>(Memory<byte>.Empty, CancellationToken.None);
+            ValueTask<int> fill = FillFrameAsync<SyncReadAdapter>(CancellationToken.None);
             Debug.Assert(fill.IsCompleted, "synchronous reads complete synchronously");
-            fill.GetAwaiter().GetResult();
-            return TakePlain(buffer);
+            int length = fill.GetAwaiter().GetResult();
+            int direct = length < 0 ? 0 : OpenFrame(length, buffer);
+            return direct > 0 ? direct : TakePlain(buffer);
         }
         finally
         {
@@ -91,7 +93,8 @@ public sealed partial class NoiseStream
                 return TakePlain(buffer.Span);
             }
 
-            int direct = await ReadMessageAsync<AsyncReadAdapter>(buffer, cancellationToken).ConfigureAwait(false);
+            int length = await FillFrameAsync<AsyncReadAdapter>(cancellationToken).ConfigureAwait(false);
+            int direct = length < 0 ? 0 : OpenFrame(length, buffer.Span);
             return direct > 0 ? direct : TakePlain(buffer.Span);
         }
         finally
@@ -108,16 +111,13 @@ public sealed partial class NoiseStream
         return n;
     }
 
-    /// <summary>
-    /// Reads and opens the next message. When its plaintext fits <paramref name="destination"/>, it is decrypted there
-    /// and its length returned; otherwise it is decrypted in place (<see cref="_plainStart"/>..<see cref="_plainEnd"/>)
-    /// and 0 is returned. At the peer's close, nothing is produced and 0 is returned.
-    /// </summary>
-    private async ValueTask<int> ReadMessageAsync<TRead>(Memory<byte> destination, CancellationToken cancellationToken)
+    /// <summary>Reads until the next whole frame is buffered at <see cref="_receiveStart"/>.</summary>
+    /// <returns>Its message length, or -1 when the peer's close was already read.</returns>
+    private async ValueTask<int> FillFrameAsync<TRead>(CancellationToken cancellationToken)
         where TRead : IReadAdapter
     {
         ThrowIfReadFaulted();
-        _receive ??= GC.AllocateUninitializedArray<byte>(ReceiveBufferSize);
+        _receive ??= ArrayPool<byte>.Shared.Rent(ReceiveBufferSize); // returned when the stream is disposed
         while (!_readsCompleted)
         {
             int available = _receiveEnd - _receiveStart;
@@ -142,35 +142,45 @@ public sealed partial class NoiseStream
                 continue;
             }
 
-            int bodyStart = _receiveStart + NoiseWire.LengthSize;
-            ReadOnlySpan<byte> ciphertext = _receive.AsSpan(bodyStart, length);
-            int plainLength = length - NoiseWire.TagSize;
-            bool direct = plainLength > 0 && destination.Length >= plainLength;
-            Span<byte> plaintext = direct ? destination.Span : _receive.AsSpan(bodyStart, plainLength);
-            if (!_receiveCipher.TryDecrypt(ciphertext, ReadOnlySpan<byte>.Empty, plaintext))
-            {
-                throw ReadFault(
-                    SecureChannelError.MessageAuthenticationFailed,
-                    "Noise transport message failed authentication: the data was tampered with, replayed, reordered or corrupted.");
-            }
+            return length;
+        }
 
-            _receiveStart += NoiseWire.LengthSize + length;
-            if (plainLength == 0)
-            {
-                _readsCompleted = true;
-                return 0;
-            }
+        return -1;
+    }
 
-            if (direct)
-            {
-                return plainLength;
-            }
+    /// <summary>
+    /// Opens the buffered frame of <paramref name="length"/> bytes. When its plaintext fits <paramref name="destination"/>,
+    /// it is decrypted there and its length returned; otherwise it is decrypted in place
+    /// (<see cref="_plainStart"/>..<see cref="_plainEnd"/>) and 0 is returned. The close message also returns 0.
+    /// </summary>
+    private int OpenFrame(int length, Span<byte> destination)
+    {
+        int bodyStart = _receiveStart + NoiseWire.LengthSize;
+        ReadOnlySpan<byte> ciphertext = _receive.AsSpan(bodyStart, length);
+        int plainLength = length - NoiseWire.TagSize;
+        bool direct = plainLength > 0 && destination.Length >= plainLength;
+        Span<byte> plaintext = direct ? destination : _receive.AsSpan(bodyStart, plainLength);
+        if (!_receiveCipher.TryDecrypt(ciphertext, ReadOnlySpan<byte>.Empty, plaintext))
+        {
+            throw ReadFault(
+                SecureChannelError.MessageAuthenticationFailed,
+                "Noise transport message failed authentication: the data was tampered with, replayed, reordered or corrupted.");
+        }
 
-            _plainStart = bodyStart;
-            _plainEnd = bodyStart + plainLength;
+        _receiveStart += NoiseWire.LengthSize + length;
+        if (plainLength == 0)
+        {
+            _readsCompleted = true;
             return 0;
         }
 
+        if (direct)
+        {
+            return plainLength;
+        }
+
+        _plainStart = bodyStart;
+        _plainEnd = bodyStart + plainLength;
         return 0;
     }
 
@@ -234,7 +244,19 @@ public sealed partial class NoiseStream
         Volatile.Write(ref _readBusy, 0);
         if (_disposed != 0 && Interlocked.Exchange(ref _readBusy, 1) == 0)
         {
-            _receiveCipher.Dispose();
+            ReleaseReadSide();
+        }
+    }
+
+    /// <summary>Wipes the key and returns the receive buffer; only while holding <see cref="_readBusy"/> for good.</summary>
+    private void ReleaseReadSide()
+    {
+        _receiveCipher.Dispose();
+        if (_receive is { } receive)
+        {
+            _receive = null;
+            _receiveStart = _receiveEnd = _plainStart = _plainEnd = 0;
+            ArrayPool<byte>.Shared.Return(receive);
         }
     }
 }

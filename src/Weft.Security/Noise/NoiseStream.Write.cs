@@ -1,10 +1,17 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Weft.Security;
 
-/// <summary>The write side: each message is encrypted straight into one frame buffer and written to the inner stream.</summary>
+/// <summary>
+/// The write side: messages are encrypted straight into one 128 KiB send buffer, as many whole frames per inner write
+/// as fit (so that a 64 KiB write, one maximum message and a small rest, costs one inner write, not two).
+/// </summary>
 public sealed partial class NoiseStream
 {
+    // A power of two, so that the shared pool gives exactly this much.
+    private const int SendBufferSize = 128 * 1024;
+
     private byte[]? _send;
     private volatile bool _writesCompleted;
     private bool _writeFaulted;
@@ -27,10 +34,9 @@ public sealed partial class NoiseStream
             ThrowIfWritesClosed();
             while (!buffer.IsEmpty)
             {
-                int n = Math.Min(buffer.Length, NoiseWire.MaxPlaintextSize);
-                int frame = EncodeFrame(buffer[..n]);
-                buffer = buffer[n..];
-                Commit(frame);
+                int used = EncodeBatch(buffer, out int consumed);
+                buffer = buffer[consumed..];
+                Commit(used);
             }
         }
         finally
@@ -60,12 +66,11 @@ public sealed partial class NoiseStream
             ThrowIfWritesClosed();
             while (!buffer.IsEmpty)
             {
-                int n = Math.Min(buffer.Length, NoiseWire.MaxPlaintextSize);
-                int frame = EncodeFrame(buffer.Span[..n]);
-                buffer = buffer[n..];
+                int used = EncodeBatch(buffer.Span, out int consumed);
+                buffer = buffer[consumed..];
 
                 // Once a message is encrypted its nonce is spent: write it whatever the caller's token says.
-                await CommitAsync(frame).ConfigureAwait(false);
+                await CommitAsync(used).ConfigureAwait(false);
             }
         }
         finally
@@ -104,10 +109,10 @@ public sealed partial class NoiseStream
             }
 
             ThrowIfWritesClosed();
-            int frame = EncodeFrame(ReadOnlySpan<byte>.Empty);
-            Commit(frame);
+            byte[] close = EncodeClose();
             try
             {
+                _inner.Write(close);
                 _inner.Flush();
             }
             catch
@@ -153,10 +158,10 @@ public sealed partial class NoiseStream
         }
 
         ThrowIfWritesClosed();
-        int frame = EncodeFrame(ReadOnlySpan<byte>.Empty);
-        await CommitAsync(frame).ConfigureAwait(false);
+        byte[] close = EncodeClose();
         try
         {
+            await _inner.WriteAsync(close, CancellationToken.None).ConfigureAwait(false);
             await _inner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch
@@ -177,8 +182,7 @@ public sealed partial class NoiseStream
 
         try
         {
-            int frame = EncodeFrame(ReadOnlySpan<byte>.Empty);
-            _inner.Write(_send!, 0, frame);
+            _inner.Write(EncodeClose());
             _inner.Flush();
             _writesCompleted = true;
         }
@@ -213,14 +217,45 @@ public sealed partial class NoiseStream
         }
     }
 
-    /// <summary>Encrypts one message (at most <see cref="NoiseWire.MaxPlaintextSize"/> bytes) into <see cref="_send"/>.</summary>
-    /// <returns>The frame's size: length prefix, ciphertext and tag.</returns>
-    private int EncodeFrame(ReadOnlySpan<byte> plaintext)
+    /// <summary>Encrypts as many messages of <paramref name="data"/> as fit into the send buffer.</summary>
+    /// <returns>The number of bytes of <see cref="_send"/> to write.</returns>
+    private int EncodeBatch(ReadOnlySpan<byte> data, out int consumed)
     {
-        _send ??= GC.AllocateUninitializedArray<byte>(NoiseWire.MaxFrameSize);
+        int used = 0;
+        consumed = 0;
+        while (consumed < data.Length)
+        {
+            int n = Math.Min(NoiseWire.MaxPlaintextSize, data.Length - consumed);
+            if (used + NoiseWire.LengthSize + n + NoiseWire.TagSize > SendBufferSize)
+            {
+                break;
+            }
+
+            used += EncodeFrame(data.Slice(consumed, n), used);
+            consumed += n;
+        }
+
+        return used;
+    }
+
+    /// <summary>The close message: an empty plaintext, so the frame is the length 16 and the tag.</summary>
+    private byte[] EncodeClose()
+    {
+        byte[] frame = new byte[NoiseWire.LengthSize + NoiseWire.TagSize];
+        BinaryPrimitives.WriteUInt16BigEndian(frame, NoiseWire.TagSize);
+        _sendCipher.Encrypt(ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty, frame.AsSpan(NoiseWire.LengthSize));
+        return frame;
+    }
+
+    /// <summary>Encrypts one message (at most <see cref="NoiseWire.MaxPlaintextSize"/> bytes) into <see cref="_send"/> at <paramref name="offset"/>.</summary>
+    /// <returns>The frame's size: length prefix, ciphertext and tag.</returns>
+    private int EncodeFrame(ReadOnlySpan<byte> plaintext, int offset)
+    {
+        // Rented on first use (an idle connection holds no send buffer) and returned when the stream is disposed.
+        _send ??= ArrayPool<byte>.Shared.Rent(SendBufferSize);
         int length = plaintext.Length + NoiseWire.TagSize;
-        BinaryPrimitives.WriteUInt16BigEndian(_send, (ushort)length);
-        _sendCipher.Encrypt(plaintext, ReadOnlySpan<byte>.Empty, _send.AsSpan(NoiseWire.LengthSize, length));
+        BinaryPrimitives.WriteUInt16BigEndian(_send.AsSpan(offset), (ushort)length);
+        _sendCipher.Encrypt(plaintext, ReadOnlySpan<byte>.Empty, _send.AsSpan(offset + NoiseWire.LengthSize, length));
         return NoiseWire.LengthSize + length;
     }
 
@@ -277,7 +312,18 @@ public sealed partial class NoiseStream
         Volatile.Write(ref _writeBusy, 0);
         if (_disposed != 0 && Interlocked.Exchange(ref _writeBusy, 1) == 0)
         {
-            _sendCipher.Dispose();
+            ReleaseWriteSide();
+        }
+    }
+
+    /// <summary>Wipes the key and returns the send buffer; only while holding <see cref="_writeBusy"/> for good.</summary>
+    private void ReleaseWriteSide()
+    {
+        _sendCipher.Dispose();
+        if (_send is { } send)
+        {
+            _send = null;
+            ArrayPool<byte>.Shared.Return(send);
         }
     }
 }

@@ -150,12 +150,12 @@ public sealed partial class NoiseStream : Stream, IHalfCloseable
         // from the inner stream, and ExitRead/ExitWrite wipe the key when it leaves.
         if (Interlocked.Exchange(ref _readBusy, 1) == 0)
         {
-            _receiveCipher.Dispose();
+            ReleaseReadSide();
         }
 
         if (Interlocked.Exchange(ref _writeBusy, 1) == 0)
         {
-            _sendCipher.Dispose();
+            ReleaseWriteSide();
         }
     }
 
