@@ -62,6 +62,12 @@ internal sealed partial class ControlServer : IAsyncDisposable
                 throw new IOException($"control socket '{full}' is in use by another running weft; give this one another path with --control PATH (or control.socket in the config)");
             }
 
+            // A socket file has length 0; anything with content is someone's file, not a stale socket.
+            if (new FileInfo(full).Length > 0)
+            {
+                throw new IOException($"'{full}' exists and is not a socket; refusing to replace it: give the control socket another path");
+            }
+
             File.Delete(full);
         }
 
