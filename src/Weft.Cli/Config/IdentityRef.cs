@@ -9,8 +9,16 @@ namespace Weft.Cli.Config;
 /// </summary>
 internal sealed record IdentityRef(string Path, string File, int Line, int Column, string Key)
 {
+    /// <summary>Makes the identity in memory instead of reading <see cref="Path"/> (the demo's throwaway keys).</summary>
+    public Func<Ed25519Identity>? Factory { get; init; }
+
     public Ed25519Identity Load()
     {
+        if (Factory is not null)
+        {
+            return Factory();
+        }
+
         try
         {
             return Ed25519Identity.Load(Path);
