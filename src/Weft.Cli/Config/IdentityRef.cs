@@ -25,10 +25,18 @@ internal sealed record IdentityRef(string Path, string File, int Line, int Colum
         }
         catch (CryptoException e)
         {
-            string hint = e.Message.Contains("does not exist", StringComparison.Ordinal)
+            // The library's advice is for programmers; at the command line the advice is weft keygen.
+            string message = e.Message;
+            int libraryHint = message.IndexOf(" Create one first", StringComparison.Ordinal);
+            if (libraryHint >= 0)
+            {
+                message = message[..libraryHint];
+            }
+
+            string hint = message.Contains("does not exist", StringComparison.Ordinal)
                 ? $" Create it with: weft keygen -o {Path}"
                 : string.Empty;
-            throw new ConfigException(File, Line, Column, Key, e.Message + hint, e);
+            throw new ConfigException(File, Line, Column, Key, message + hint, e);
         }
     }
 }
