@@ -12,7 +12,7 @@ namespace Weft.Cli.Commands;
 /// </summary>
 internal sealed class HostOptions
 {
-    public const string CommandLine = "command line";
+    public const string CommandLine = ConfigNode.CommandLine;
 
     public Option<string?> Identity { get; } = new("--identity", "-i")
     {

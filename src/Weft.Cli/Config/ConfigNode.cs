@@ -25,9 +25,12 @@ internal sealed class ConfigNode
 
     public YamlNode Node { get; }
 
-    public int Line => (int)Node.Start.Line;
+    /// <summary>The <see cref="File"/> of values that came from options: they have no line to name.</summary>
+    public const string CommandLine = "command line";
 
-    public int Column => (int)Node.Start.Column;
+    public int Line => File == CommandLine ? 0 : (int)Node.Start.Line;
+
+    public int Column => File == CommandLine ? 0 : (int)Node.Start.Column;
 
     public bool IsNull => Node is YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
 
