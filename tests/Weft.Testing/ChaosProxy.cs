@@ -148,7 +148,18 @@ public sealed class ChaosProxy : IAsyncDisposable
             }
 
             long id = Interlocked.Increment(ref _nextId) - 1;
-            var connection = new ChaosConnection(id, client, Target, Options.Snapshot(), c => _connections.TryRemove(c.Id, out _));
+            ChaosProxyOptions options = Options.Snapshot();
+            var connection = new ChaosConnection(id, client, Target, options, c => _connections.TryRemove(c.Id, out _));
+            try
+            {
+                options.ConfigureConnection?.Invoke(connection);
+            }
+            catch (Exception)
+            {
+                // A faulty callback costs this connection only.
+                connection.Cut(ChaosCutMode.Reset);
+            }
+
             _connections[id] = connection;
             connection.Start(token);
             _accepted.Writer.TryWrite(connection);

@@ -35,6 +35,15 @@ public sealed class ChaosProxyOptions
     /// <summary>Timeout for connecting to the target. Default 10 s; on failure the client is reset.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Called for each new connection after it is accepted and before it forwards any byte, so that one
+    /// connection can be set apart (e.g. cap only the second one, or delay one): change it through
+    /// <see cref="ChaosConnection.Configure"/>, <see cref="ChaosConnection.KillAfter"/> and its links. Its
+    /// <see cref="ChaosConnection.Id"/> says which connection it is (0, 1, 2, … in accept order). Runs on
+    /// the proxy's accept loop, so keep it short; if it throws, that connection is reset. Default null.
+    /// </summary>
+    public Action<ChaosConnection>? ConfigureConnection { get; set; }
+
     internal ChaosProxyOptions Snapshot()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Delay, TimeSpan.Zero, nameof(Delay));

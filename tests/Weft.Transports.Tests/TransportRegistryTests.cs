@@ -10,7 +10,7 @@ public sealed class TransportRegistryTests
     [Fact]
     public void CreateDefault_BuiltInPlugins_Registered()
     {
-        Assert.Equal(["net", "noauth", "onion", "unix", "ws", "wss"], TransportRegistry.CreateDefault().Names);
+        Assert.Equal(["net", "noauth", "onion", "stripe", "unix", "ws", "wss"], TransportRegistry.CreateDefault().Names);
     }
 
     [Theory]

@@ -11,4 +11,7 @@ public sealed class DefaultTransportOptions
 
     /// <summary>Options for <c>onion</c> (the SOCKS5 proxies). Default: 127.0.0.1:9050 then 127.0.0.1:9150.</summary>
     public OnionTransportOptions Onion { get; init; } = new();
+
+    /// <summary>Options for <c>stripe</c> (windows, timeouts, limits). Default: <see cref="Stripe.StripeOptions.Default"/>.</summary>
+    public Stripe.StripeOptions Stripe { get; init; } = Weft.Transports.Stripe.StripeOptions.Default;
 }

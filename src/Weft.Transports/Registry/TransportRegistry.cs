@@ -17,8 +17,8 @@ public sealed class TransportRegistry
     private readonly Dictionary<string, object> _plugins = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A registry with the built-in plugins: <c>net</c>, <c>unix</c>, <c>ws</c>, <c>wss</c>, <c>onion</c>
-    /// and <c>noauth</c>. Others (e.g. <c>shs</c>, <c>stripe</c>) are registered by their projects.
+    /// A registry with the built-in plugins: <c>net</c>, <c>unix</c>, <c>ws</c>, <c>wss</c>, <c>onion</c>,
+    /// <c>noauth</c> and <c>stripe</c>. Others (e.g. <c>shs</c>) are registered by their projects.
     /// </summary>
     /// <param name="options">Options for the built-in plugins; null for the defaults.</param>
     /// <returns>The registry.</returns>
@@ -32,6 +32,7 @@ public sealed class TransportRegistry
         registry.Register(new WebSocketTransport(secure: true, options.WebSockets));
         registry.Register(new OnionTransport(options.Onion));
         registry.Register(new NoAuthLayer());
+        registry.Register(new Stripe.StripeCombinator(options.Stripe));
         return registry;
     }
 

@@ -21,7 +21,7 @@ internal sealed class StreamLimiter(TunnelLimits limits, TimeProvider time)
             Interlocked.Decrement(ref _total);
             lease = default;
             status = RouteStatus.Full;
-            message = $"{hopName} is full ({limits.MaxTotalStreams} streams open); try again later";
+            message = $"at capacity ({limits.MaxTotalStreams} streams open); try again later";
             return false;
         }
 

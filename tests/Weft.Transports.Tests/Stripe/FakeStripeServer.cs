@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Weft.Transports.Tests.Stripe;
+
+/// <summary>A TCP server that reads each stripe hello and answers it as told (or never), to test the dialling side.</summary>
+internal sealed class FakeStripeServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TcpClient> _clients = [];
+    private readonly Task _loop;
+
+    private FakeStripeServer(Func<byte[], byte[]>? reply)
+    {
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        _loop = RunAsync(reply);
+    }
+
+    public static Task<FakeStripeServer> StartAsync(Func<byte[], byte[]>? reply, CancellationToken cancellationToken)
+    {
+        _ = cancellationToken;
+        return Task.FromResult(new FakeStripeServer(reply));
+    }
+
+    public Address Address(int legs) => Transports.Address.Parse($"net:127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}~stripe:{legs}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception)
+        {
+        }
+
+        lock (_clients)
+        {
+            foreach (TcpClient client in _clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(Func<byte[], byte[]>? reply)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            lock (_clients)
+            {
+                _clients.Add(client);
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    byte[] hello = new byte[32];
+                    await client.GetStream().ReadExactlyAsync(hello, _stop.Token);
+                    if (reply is not null)
+                    {
+                        await client.GetStream().WriteAsync(reply(hello), _stop.Token);
+                    }
+                }
+                catch (Exception)
+                {
+                }
+            });
+        }
+    }
+}
