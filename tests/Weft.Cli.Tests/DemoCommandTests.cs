@@ -1,70 +1,44 @@
-using System.Diagnostics;
+using Weft.Cli.Tests.Support;
 
 namespace Weft.Cli.Tests;
 
-/// <summary>Runs the built <c>weft</c> as a real process, as a user would.</summary>
+/// <summary>Runs the built <c>weft demo</c> as a real process, as a user would.</summary>
 public class DemoCommandTests
 {
     [Fact]
-    public async Task Demo_SmallRun_VerifiesEveryStreamAndExitsZero()
+    public async Task Demo_SmallRun_VerifiesEveryConnectionThroughTheTunnelAndExitsZero()
     {
-        var (exit, output, error) = await RunWeftAsync("demo", "--streams", "16", "--bytes", "256KiB");
+        var (exit, output, error) = await WeftProcess.RunAsync(["demo", "--connections", "3", "--bytes", "512KiB"]);
+
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
-        Assert.Contains("16 (16 verified, 0 failed)", output, StringComparison.Ordinal);
-        Assert.Contains("8 MiB (4 MiB each way)", output, StringComparison.Ordinal);
-        Assert.Contains("0 streams left open", output, StringComparison.Ordinal);
-        Assert.Contains("OK", output, StringComparison.Ordinal);
+        Assert.Contains("3 (3 verified, 0 failed)", output, StringComparison.Ordinal);
+        Assert.Contains("3 MiB (1.5 MiB each way), through 3 hops", output, StringComparison.Ordinal);
+        Assert.Matches(@"client agent\s+-L 127\.0\.0\.1:\d+ -> demo:127\.0\.0\.1:\d+", output);
+        Assert.Matches(@"relay\s+net:127\.0\.0\.1:\d+ \(shs\)", output);
+        Assert.Contains("3 stream(s) carried, 0 refused", output, StringComparison.Ordinal);
+        Assert.Contains("rtt client-relay", output, StringComparison.Ordinal);
+        Assert.Contains("weft demo: OK", output, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("--bytes", "lots", "is not a size")]
-    [InlineData("--streams", "0", "between 1 and 4096")]
+    [InlineData("--connections", "0", "between 1 and 1024")]
+    [InlineData("--timeout", "soon", "is not a duration")]
+    [InlineData("--log-level", "loud", "is not a log level")]
     public async Task Demo_BadArgument_ExitsTwoWithClearMessage(string option, string value, string message)
     {
-        var (exit, _, error) = await RunWeftAsync("demo", option, value);
+        var (exit, _, error) = await WeftProcess.RunAsync(["demo", option, value]);
+
         Assert.Equal(2, exit);
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Help_ListsDemoWithExamples()
+    public async Task Demo_TimeoutTooShort_FailsWithClearMessage()
     {
-        var (exit, output, _) = await RunWeftAsync("--help");
-        Assert.Equal(0, exit);
-        Assert.Contains("demo", output, StringComparison.Ordinal);
-        Assert.Contains("Examples:", output, StringComparison.Ordinal);
-    }
+        var (exit, output, error) = await WeftProcess.RunAsync(["demo", "--connections", "2", "--bytes", "4GiB", "--timeout", "1ms"]);
 
-    private static async Task<(int Exit, string Output, string Error)> RunWeftAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "weft.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        Task<string> output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        Task<string> error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
+        Assert.True(exit == 1, $"exit {exit}\n{output}\n{error}");
+        Assert.Contains("FAILED: did not finish within 1ms", error, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Weft.Cli.Tests.Support;
+using Weft.Crypto.Keys;
+using Weft.Testing;
+
+namespace Weft.Cli.Tests;
+
+/// <summary>Long-running weft processes: status from the control socket, Ctrl-C, and a whole chain from one file.</summary>
+public class RunningProcessTests
+{
+    private const int SigInt = 2;
+
+    [Fact]
+    public async Task Status_RunningRelay_ReportsItsListenAddressInJsonAndText()
+    {
+        using var dir = new TempDirectory();
+        string relayKey = Key(dir, "relay.key");
+        string serverKey = Key(dir, "server.key");
+        string control = dir.File("weft-test.sock");
+        await using WeftProcess relay = WeftProcess.Start(["relay", "-i", dir.File("relay.key"), "-l", "net:127.0.0.1:0~shs", "--server", $"{serverKey}:office", "--control", control]);
+        Match listening = await relay.WaitForLineAsync(@"^listening: relay (\S+)$");
+        await relay.WaitForLineAsync("^ready: pid");
+
+        var (exit, json, error) = await WeftProcess.RunAsync(["status", "--control", control, "--json"]);
+        Assert.True(exit == 0, error);
+        using JsonDocument document = JsonDocument.Parse(json);
+        Assert.Equal(relay.Id, document.RootElement.GetProperty("pid").GetInt32());
+        JsonElement role = document.RootElement.GetProperty("roles")[0];
+        Assert.Equal("relay", role.GetProperty("role").GetString());
+        Assert.Equal(listening.Groups[1].Value, role.GetProperty("listen")[0].GetString());
+        Assert.Contains(relayKey, listening.Groups[1].Value, StringComparison.Ordinal);
+
+        var (textExit, text, _) = await WeftProcess.RunAsync(["status"], environment: new Dictionary<string, string> { ["WEFT_CONTROL_DIR"] = dir.Path });
+        Assert.Equal(0, textExit);
+        Assert.Contains($"pid {relay.Id}", text, StringComparison.Ordinal);
+        Assert.Contains($"listening   {listening.Groups[1].Value}", text, StringComparison.Ordinal);
+        Assert.Contains("streams     0 open, 0 total, 0 refused", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_NothingRunning_SaysSoAndExitsOne()
+    {
+        using var dir = new TempDirectory();
+
+        var (exit, _, error) = await WeftProcess.RunAsync(["status"], environment: new Dictionary<string, string> { ["WEFT_CONTROL_DIR"] = dir.Path });
+
+        Assert.Equal(1, exit);
+        Assert.Contains("no running weft found", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CtrlC_RunningRelay_StopsCleanlyWithExitZeroAndRemovesTheSocket()
+    {
+        using var dir = new TempDirectory();
+        Key(dir, "relay.key");
+        string control = dir.File("relay.sock");
+        await using WeftProcess relay = WeftProcess.Start(["relay", "-i", dir.File("relay.key"), "-l", "net:127.0.0.1:0~shs", "--control", control]);
+        await relay.WaitForLineAsync("^ready: pid");
+        Assert.True(File.Exists(control));
+
+        relay.Signal(SigInt);
+        int exit = await relay.WaitForExitAsync();
+
+        Assert.True(exit == 0, $"exit {exit}\n{relay.Output}\n{relay.Error}");
+        Assert.Contains("SIGINT: stopping", relay.Error, StringComparison.Ordinal);
+        Assert.Contains("stopped", relay.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(control));
+    }
+
+    [Fact]
+    public async Task Up_RelayServerAndClientFromOneFile_CarryBytesThroughTheForwardAndStopOnCtrlC()
+    {
+        using var dir = new TempDirectory();
+        string relayKey = Key(dir, "relay.key");
+        string serverKey = Key(dir, "server.key");
+        string clientKey = Key(dir, "client.key");
+        using var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
+        int relayPort = FreePort();
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), $"""
+            log:
+              level: information
+              format: json
+            control:
+              socket: weft.sock
+            relay:
+              identity: relay.key
+              listen: net:127.0.0.1:{relayPort}~shs
+              servers:
+                - name: office
+                  keys: [{serverKey}]
+              clients:
+                - keys: [{clientKey}]
+                  servers: [office]
+            server:
+              identity: server.key
+              name: office
+              relays: [net:127.0.0.1:{relayPort}~shs:{relayKey}]
+              allow:
+                - keys: [{clientKey}]
+                  hosts: [127.0.0.1]
+                  ports: "{targetPort}"
+            client:
+              identity: client.key
+              upstream: net:127.0.0.1:{relayPort}~shs:{relayKey}
+              server: office
+              forwards: ["-L 0:127.0.0.1:{targetPort}"]
+            """, TestContext.Current.CancellationToken);
+
+        await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
+        Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
+        await up.WaitForLineAsync(@"^connected: client -> ");
+        await up.WaitForLineAsync(@"^connected: server office -> ");
+
+        // One connection through client agent, relay and server agent to the target, checked both ways.
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), TestTimeout.Token());
+        using TcpClient accepted = await target.AcceptTcpClientAsync(TestTimeout.Token());
+        NetworkStream clientStream = client.GetStream();
+        NetworkStream targetStream = accepted.GetStream();
+        byte[] up1 = RandomNumberGenerator.GetBytes(256 * 1024);
+        byte[] down = RandomNumberGenerator.GetBytes(128 * 1024);
+        Task send = Task.Run(async () =>
+        {
+            await clientStream.WriteAsync(up1, TestTimeout.Token());
+            client.Client.Shutdown(SocketShutdown.Send);
+        }, TestContext.Current.CancellationToken);
+        byte[] atTarget = await ReadToEndAsync(targetStream);
+        await targetStream.WriteAsync(down, TestTimeout.Token());
+        accepted.Client.Shutdown(SocketShutdown.Send);
+        byte[] atClient = await ReadToEndAsync(clientStream);
+        await send;
+        Assert.Equal(SHA256.HashData(up1), SHA256.HashData(atTarget));
+        Assert.Equal(SHA256.HashData(down), SHA256.HashData(atClient));
+
+        // Logs are JSON lines and never carry a secret seed.
+        string seed = Regex.Match(await File.ReadAllTextAsync(dir.File("client.key"), TestContext.Current.CancellationToken), "\"seed\": \"([^\"]+)\"").Groups[1].Value;
+        Assert.DoesNotContain(seed, up.Output + up.Error, StringComparison.Ordinal);
+        Assert.Contains("{\"Timestamp\":", up.Error, StringComparison.Ordinal);
+
+        up.Signal(SigInt);
+        int exit = await up.WaitForExitAsync();
+        Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
+        Assert.False(File.Exists(dir.File("weft.sock")));
+    }
+
+    private static string Key(TempDirectory dir, string name)
+    {
+        using Ed25519Identity identity = Ed25519Identity.Generate();
+        identity.Save(dir.File(name));
+        return identity.PublicKey.ToString();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream stream)
+    {
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all, TestTimeout.Token());
+        return all.ToArray();
+    }
+}
