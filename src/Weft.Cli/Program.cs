@@ -19,6 +19,7 @@ public static class Program
               weft demo --streams 256 --bytes 1MiB   more, smaller streams
             """);
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(KeygenCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }
