@@ -101,6 +101,10 @@ internal static class Program
             }
 
             PrintTable(routes, results);
+            if (options.Connections > 0 && routes.OfType<Routes.WeftChainRoute>().FirstOrDefault() is { } weft)
+            {
+                failures += await ConnectionMemory.RunAsync(weft.Chain, options.Connections, json, cancellationToken) ? 0 : 1;
+            }
         }
         finally
         {
@@ -262,7 +266,7 @@ internal static class Routes
     public const string Socat = "socat-3hop";
     public const string Weft = "weft-3hop";
 
-    public static IReadOnlyList<string> All { get; } = [Raw, Ssh, Socat];
+    public static IReadOnlyList<string> All { get; } = [Raw, Ssh, Socat, Weft];
 
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
@@ -292,9 +296,23 @@ internal static class Routes
             case Socat:
                 SocatChain chain = await SocatChain.StartAsync(target, 3, s_startTimeout, cancellationToken);
                 return new SimpleRoute(Socat, chain.EntryPoint, chain.DisposeAsync);
+            case Weft:
+                return new WeftChainRoute(await WeftChain.StartAsync(new WeftChainOptions { Target = target, LogLevel = "warning" }, cancellationToken));
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "unknown route");
         }
+    }
+
+    /// <summary>Weft's three-hop chain: client agent, relay and server agent as real <c>weft up</c> processes.</summary>
+    internal sealed class WeftChainRoute(WeftChain chain) : IRoute
+    {
+        public WeftChain Chain => chain;
+
+        public string Name => Weft;
+
+        public IPEndPoint Entry => chain.LocalForward;
+
+        public ValueTask DisposeAsync() => chain.DisposeAsync();
     }
 
     private sealed class SimpleRoute(string name, IPEndPoint entry, Func<ValueTask> dispose) : IRoute

@@ -131,7 +131,19 @@ public sealed partial class WeftChain : IAsyncDisposable
     /// <param name="options">What to set up.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running chain.</returns>
-    public static async Task<WeftChain> StartAsync(WeftChainOptions options, CancellationToken cancellationToken = default)
+    public static Task<WeftChain> StartAsync(WeftChainOptions options, CancellationToken cancellationToken = default) =>
+        StartAsync(options, waitUntilUsable: true, cancellationToken);
+
+    /// <summary>
+    /// Creates the chain and starts relay, server agent and client agent in that order; with
+    /// <paramref name="waitUntilUsable"/> waits until a probe through <c>-L</c> passes, otherwise until the
+    /// relay has registered the server agent (for chains that are meant to refuse).
+    /// </summary>
+    /// <param name="options">What to set up.</param>
+    /// <param name="waitUntilUsable">Probe the <c>-L</c> forward until it carries bytes.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running chain.</returns>
+    public static async Task<WeftChain> StartAsync(WeftChainOptions options, bool waitUntilUsable, CancellationToken cancellationToken = default)
     {
         WeftChain chain = await CreateAsync(options, cancellationToken).ConfigureAwait(false);
         try
@@ -139,9 +151,13 @@ public sealed partial class WeftChain : IAsyncDisposable
             await chain.StartRelayAsync(cancellationToken).ConfigureAwait(false);
             await chain.StartServerAsync(cancellationToken).ConfigureAwait(false);
             await chain.StartClientAsync(cancellationToken).ConfigureAwait(false);
-            if (options.Target is not null)
+            if (options.Target is not null && waitUntilUsable)
             {
                 await Recovery.WaitAsync(chain.LocalForward, s_startTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await chain.WaitForServerRegisteredAsync(0, cancellationToken).ConfigureAwait(false);
             }
 
             return chain;
@@ -191,6 +207,16 @@ public sealed partial class WeftChain : IAsyncDisposable
         {
             await Client.WaitForListeningAsync($":{UdpEntry.Port}\\b", s_startTimeout, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waits for the relay to log that a server agent registered its name (from relay output line <paramref name="fromLine"/> on).</summary>
+    /// <param name="fromLine">Ignore earlier relay lines.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the name is registered.</returns>
+    public async Task WaitForServerRegisteredAsync(int fromLine = 0, CancellationToken cancellationToken = default)
+    {
+        WeftProcess relay = Relay ?? throw new InvalidOperationException("the relay is not running");
+        await relay.Runner.WaitForLineAsync(new Regex($@"registered\b.*\b{Regex.Escape(_options.ServerName)}\b"), s_startTimeout, fromLine, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Kills the relay (SIGKILL) and forgets it.</summary>
@@ -274,6 +300,56 @@ public sealed partial class WeftChain : IAsyncDisposable
             : throw new InvalidOperationException($"weft keygen failed or printed no 'public: ID' line.\n{keygen.Runner.Diagnostics()}");
     }
 
+    /// <summary>
+    /// The three identities are made once per run by the real <c>weft keygen</c> and copied into each
+    /// chain (a chain is isolated by its ports and directory; a fresh key per chain would only cost time).
+    /// </summary>
+    private static readonly SemaphoreSlim s_keysGate = new(1, 1);
+    private static string? s_keysDirectory;
+    private static readonly Dictionary<string, string> s_publicKeys = [];
+
+    private async Task<string> CopyKeyAsync(string name, CancellationToken cancellationToken)
+    {
+        await s_keysGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (s_keysDirectory is null)
+            {
+                string directory = System.IO.Directory.CreateTempSubdirectory("weft-keys-").FullName;
+                foreach (string key in new[] { "relay.key", "server.key", "client.key", "stranger.key" })
+                {
+                    s_publicKeys[key] = await KeygenAsync(Path.Combine(directory, key), cancellationToken).ConfigureAwait(false);
+                }
+
+                s_keysDirectory = directory;
+            }
+        }
+        finally
+        {
+            s_keysGate.Release();
+        }
+
+        string destination = Path.Combine(_directory, name);
+        File.Copy(Path.Combine(s_keysDirectory, name), destination);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(destination, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return s_publicKeys[name];
+    }
+
+    /// <summary>Replaces the client agent's identity with a key no relay or server knows (the "unknown key" refusal).</summary>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>The stranger's public key.</returns>
+    public async Task<string> UseStrangerClientKeyAsync(CancellationToken cancellationToken = default)
+    {
+        string stranger = await CopyKeyAsync("stranger.key", cancellationToken).ConfigureAwait(false);
+        string client = Path.Combine(_directory, "client.yaml");
+        string yaml = await File.ReadAllTextAsync(client, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(client, yaml.Replace(Path.Combine(_directory, "client.key"), Path.Combine(_directory, "stranger.key"), StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
+        return stranger;
+    }
+
     private static async Task KillAsync(WeftProcess? process)
     {
         if (process is not null)
@@ -285,9 +361,9 @@ public sealed partial class WeftChain : IAsyncDisposable
 
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
-        RelayKey = await KeygenAsync(Path.Combine(_directory, "relay.key"), cancellationToken).ConfigureAwait(false);
-        ServerKey = await KeygenAsync(Path.Combine(_directory, "server.key"), cancellationToken).ConfigureAwait(false);
-        ClientKey = await KeygenAsync(Path.Combine(_directory, "client.key"), cancellationToken).ConfigureAwait(false);
+        RelayKey = await CopyKeyAsync("relay.key", cancellationToken).ConfigureAwait(false);
+        ServerKey = await CopyKeyAsync("server.key", cancellationToken).ConfigureAwait(false);
+        ClientKey = await CopyKeyAsync("client.key", cancellationToken).ConfigureAwait(false);
         RelayPort = Tools.FreeTcpPort();
         LocalForward = new IPEndPoint(IPAddress.Loopback, Tools.FreeTcpPort());
         SocksEntry = new IPEndPoint(IPAddress.Loopback, Tools.FreeTcpPort());
