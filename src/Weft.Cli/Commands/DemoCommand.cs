@@ -4,46 +4,79 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Weft.Mux;
+using Microsoft.Extensions.Logging;
+using Weft.Cli.Config;
+using Weft.Cli.Hosting;
+using Weft.Crypto.Keys;
+using Weft.Transports;
+using Weft.Tunnel;
+using Weft.Tunnel.Access;
+using Weft.Tunnel.Agents;
+using Weft.Tunnel.Forwards;
+using Weft.Tunnel.Relay;
+using Weft.Tunnel.Status;
 
 namespace Weft.Cli.Commands;
 
 /// <summary>
-/// <c>weft demo</c>: runs Weft end to end on loopback with nothing to set up — a mux server and a mux
-/// client over real TCP, many concurrent streams, every byte checked by SHA-256 — and prints what it did.
+/// <c>weft demo</c>: the whole tunnel chain on loopback in one process — a relay, a server agent, a client
+/// agent with a <c>-L</c> forward, a target service (echo) and clients — with throwaway keys, every byte checked
+/// by SHA-256 both ways, and a summary of what it did. Exit 0 when everything matched.
 /// </summary>
 internal static class DemoCommand
 {
+    private const string ServerName = "demo";
+
     public static Command Create()
     {
-        var streams = new Option<int>("--streams")
+        var connections = new Option<int>("--connections", "--streams")
         {
-            Description = "Concurrent streams to open",
-            DefaultValueFactory = _ => 64,
+            Description = "Concurrent connections through the forward [default: 4]",
+            DefaultValueFactory = _ => 4,
+            HelpName = "n",
         };
         var bytes = new Option<string>("--bytes")
         {
-            Description = "Bytes each stream sends (and gets echoed back), e.g. 4MiB, 512KiB, 1GiB",
-            DefaultValueFactory = _ => "4MiB",
+            Description = "Bytes each connection sends (and gets echoed back), e.g. 4MiB, 512KiB, 1GiB [default: 8MiB]",
+            DefaultValueFactory = _ => "8MiB",
+            HelpName = "size",
+        };
+        var timeout = new Option<string>("--timeout")
+        {
+            Description = "Give up (exit 1) after this long, e.g. 30s, 2m [default: 2m]",
+            DefaultValueFactory = _ => "2m",
+            HelpName = "duration",
+        };
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "Log level of the tunnel hosts, on standard error [default: warning]",
+            DefaultValueFactory = _ => "warning",
+            HelpName = "level",
         };
         var command = new Command("demo", """
-            Runs the whole chain on loopback and verifies it: a yamux server and client over TCP, many
-            concurrent streams, each sending random data that the server echoes; every stream's bytes are
-            checked by SHA-256 in both directions. Exit code 0 when everything matched.
+            Runs a whole tunnel on loopback and verifies it, with nothing to set up: a relay, a server
+            agent (registered with the relay as 'demo'), a client agent with a -L forward through the relay to
+            the server agent, a TCP echo service as the target, and clients that connect to the forward.
+            Every agent link is authenticated and encrypted (secret-handshake, throwaway keys); every byte is
+            checked by SHA-256 in both directions. Prints the hops, addresses, bytes, throughput and
+            round-trip times; exit code 0 when everything matched, 1 otherwise.
 
             Examples:
               weft demo
-              weft demo --streams 8 --bytes 64MiB
+              weft demo --connections 16 --bytes 1MiB
+              weft demo --connections 1 --bytes 256MiB --log-level information
             """);
-        command.Options.Add(streams);
+        command.Options.Add(connections);
         command.Options.Add(bytes);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.Options.Add(timeout);
+        command.Options.Add(logLevel);
+        command.SetAction(async (parse, _) =>
         {
-            int count = parse.GetValue(streams);
+            int count = parse.GetValue(connections);
             string sizeText = parse.GetValue(bytes)!;
-            if (count is < 1 or > 4096)
+            if (count is < 1 or > 1024)
             {
-                await Console.Error.WriteLineAsync("weft demo: --streams must be between 1 and 4096").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("weft demo: --connections must be between 1 and 1024").ConfigureAwait(false);
                 return 2;
             }
 
@@ -53,148 +86,344 @@ internal static class DemoCommand
                 return 2;
             }
 
-            return await RunAsync(count, size, cancellationToken).ConfigureAwait(false);
+            if (!Durations.TryParse(parse.GetValue(timeout)!, out TimeSpan limit) || limit <= TimeSpan.Zero)
+            {
+                await Console.Error.WriteLineAsync($"weft demo: --timeout '{parse.GetValue(timeout)}' is not a duration (examples: 30s, 2m)").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (!Logging.TryParseLevel(parse.GetValue(logLevel)!, out LogLevel level))
+            {
+                await Console.Error.WriteLineAsync($"weft demo: --log-level '{parse.GetValue(logLevel)}' is not a log level (trace, debug, information, warning, error, critical, none)").ConfigureAwait(false);
+                return 2;
+            }
+
+            using var signal = new ShutdownSignal(message => Console.Error.WriteLine($"weft demo: {message}"));
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(signal.Stopping);
+            deadline.CancelAfter(limit);
+            try
+            {
+                return await RunAsync(count, size, level, Console.Out, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                string why = signal.Reason is { } reason ? $"stopped by {reason}" : $"did not finish within {Durations.Format(limit)} (a loaded machine? try --timeout 5m or fewer --bytes)";
+                await Console.Error.WriteLineAsync($"weft demo: FAILED: {why}").ConfigureAwait(false);
+                return 1;
+            }
+            catch (Exception e) when (e is IOException or SocketException or ConfigException or ArgumentException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"weft demo: FAILED: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(int streamCount, long bytesPerStream, CancellationToken cancellationToken)
+    /// <summary>Runs the demo; returns the exit code.</summary>
+    public static async Task<int> RunAsync(int connectionCount, long bytesPerConnection, LogLevel logLevel, TextWriter output, CancellationToken cancellationToken)
     {
-        var output = Console.Out;
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var endpoint = (IPEndPoint)listener.LocalEndpoint;
-        await output.WriteLineAsync($"weft demo: yamux server listening on {endpoint}").ConfigureAwait(false);
+        using ILoggerFactory loggerFactory = Logging.Create(logLevel, LogFormat.Text);
+        using var keys = new DemoKeys();
 
-        Task<TcpClient> accepting = listener.AcceptTcpClientAsync(cancellationToken).AsTask();
-        var clientTcp = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
-        await clientTcp.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
-        TcpClient serverTcp = await accepting.ConfigureAwait(false);
-        serverTcp.NoDelay = true;
+        // The target: a TCP echo service that passes half-close on (reads to the end, then closes its side).
+        using var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var targetEndPoint = (IPEndPoint)target.LocalEndpoint;
+        using var stopEcho = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task echo = EchoServerAsync(target, stopEcho.Token);
 
-        MuxSession server = MuxSession.CreateServer(serverTcp.GetStream());
-        await using var serverScope = server.ConfigureAwait(false);
-        MuxSession client = MuxSession.CreateClient(clientTcp.GetStream());
-        await using var clientScope = client.ConfigureAwait(false);
-        await output.WriteLineAsync($"weft demo: client connected from {clientTcp.Client.LocalEndPoint}; one TCP connection, one yamux session each side").ConfigureAwait(false);
+        // Hop 2: the relay, on a free loopback port, knowing the two agents' keys.
+        var relayConfig = new WeftConfig
+        {
+            Source = "demo",
+            NetworkKey = ConfigLoader.DefaultNetworkKey,
+            Relay = new RelayRole
+            {
+                Identity = DemoKeys.Ref("relay", keys.Relay),
+                Listen = ["net:127.0.0.1:0~shs"],
+                Acl = new RelayAcl
+                {
+                    ServerNames = [new ServerNameRule(ServerName, KeySet.Of(DemoKeys.PublicOf(keys.Server)))],
+                    Clients = [new ServerAccessRule(KeySet.Of(DemoKeys.PublicOf(keys.Client)), [ServerName])],
+                },
+            },
+        };
+        var relayHost = new WeftHost(relayConfig, TextWriter.Null, loggerFactory);
+        await using var relayScope = relayHost.ConfigureAwait(false);
+        await relayHost.StartAsync(cancellationToken).ConfigureAwait(false);
+        var relay = (TunnelRelay)relayHost.Roles[0].Host;
+        string relayAddress = PinKey(relay.BoundAddresses[0], DemoKeys.PublicOf(keys.Relay));
 
-        TimeSpan rtt = await client.PingAsync(cancellationToken).ConfigureAwait(false);
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"weft demo: ping {rtt.TotalMicroseconds:0} µs")).ConfigureAwait(false);
+        // Hops 3 and 1: the server agent dials out to the relay; the client agent forwards a local port.
+        var agentsConfig = new WeftConfig
+        {
+            Source = "demo",
+            NetworkKey = ConfigLoader.DefaultNetworkKey,
+            Servers =
+            [
+                new ServerRole
+                {
+                    Identity = DemoKeys.Ref("server", keys.Server),
+                    Names = [ServerName],
+                    Relays = [relayAddress],
+                    Acl = new ServerAcl
+                    {
+                        Targets = [new TargetRule(KeySet.Of(DemoKeys.PublicOf(keys.Client)), HostPattern.Parse("127.0.0.1"), new PortRange(targetEndPoint.Port, targetEndPoint.Port), TargetProtocol.Tcp)],
+                    },
+                },
+            ],
+            Clients =
+            [
+                new ClientRole
+                {
+                    Identity = DemoKeys.Ref("client", keys.Client),
+                    Upstream = relayAddress,
+                    DefaultServer = ServerName,
+                    Forwards = [ForwardSpec.Local(0, ServerName, "127.0.0.1", targetEndPoint.Port)],
+                },
+            ],
+        };
+        var agentsHost = new WeftHost(agentsConfig, TextWriter.Null, loggerFactory);
+        await using var agentsScope = agentsHost.ConfigureAwait(false);
+        await agentsHost.StartAsync(cancellationToken).ConfigureAwait(false);
+        var server = (ServerAgent)agentsHost.Roles[0].Host;
+        var client = (ClientAgent)agentsHost.Roles[1].Host;
+        var connecting = Stopwatch.StartNew();
+        await server.WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        await client.WaitForSessionAsync(cancellationToken).ConfigureAwait(false);
+        TimeSpan connectTime = connecting.Elapsed;
+        string forwardBound = client.GetStatus().Forwards[0].BoundEndPoint
+            ?? throw new InvalidOperationException("the client agent's -L forward is not bound");
+        IPEndPoint forwardEndPoint = IPEndPoint.Parse(forwardBound);
 
-        Task echo = EchoAllAsync(server, cancellationToken);
-        await output.WriteLineAsync($"weft demo: opening {streamCount} streams, {ByteSize.Format(bytesPerStream)} each way on each, SHA-256 checked").ConfigureAwait(false);
+        await output.WriteLineAsync("weft demo: a tunnel through a relay, all on loopback, throwaway keys").ConfigureAwait(false);
+        await output.WriteLineAsync($"  client            {connectionCount} TCP connection(s) to the -L forward").ConfigureAwait(false);
+        await output.WriteLineAsync($"  client agent      -L {forwardBound} -> {ServerName}:{targetEndPoint}   key {Short(DemoKeys.PublicOf(keys.Client))}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  relay             {relayAddress[..relayAddress.IndexOf('~', StringComparison.Ordinal)]} (shs)   key {Short(DemoKeys.PublicOf(keys.Relay))}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  server agent      '{ServerName}', dialled out to the relay   key {Short(DemoKeys.PublicOf(keys.Server))}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  target            echo service on {targetEndPoint}").ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  sessions up in    {connectTime.TotalMilliseconds:0} ms (two handshakes, two mux sessions)")).ConfigureAwait(false);
+        await output.WriteLineAsync($"weft demo: sending {ByteSize.Format(bytesPerConnection)} on each connection, SHA-256 checked both ways").ConfigureAwait(false);
 
-        var clock = Stopwatch.StartNew();
         long moved = 0;
-        using var progress = new Timer(_ => Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {ByteSize.Format(Interlocked.Read(ref moved))} of {ByteSize.Format(2.0 * streamCount * bytesPerStream)}   ")), null, 500, 500);
-        StreamResult[] results = await Task.WhenAll(Enumerable.Range(0, streamCount)
-            .Select(i => RunStreamAsync(client, bytesPerStream, n => Interlocked.Add(ref moved, n), cancellationToken))).ConfigureAwait(false);
+        double total = 2.0 * connectionCount * bytesPerConnection;
+        var clock = Stopwatch.StartNew();
+        Task<ConnectionResult>[] running = Enumerable.Range(0, connectionCount)
+            .Select(i => RunConnectionAsync(i, forwardEndPoint, bytesPerConnection, n => Interlocked.Add(ref moved, n), cancellationToken))
+            .ToArray();
+        ConnectionResult[] results = await WithProgressAsync(Task.WhenAll(running), () => Interlocked.Read(ref moved), total, cancellationToken).ConfigureAwait(false);
         TimeSpan elapsed = clock.Elapsed;
-        await progress.DisposeAsync().ConfigureAwait(false);
-        Console.Error.Write("\r" + new string(' ', 60) + "\r");
 
+        TunnelStatus clientStatus = client.GetStatus();
+        TunnelStatus serverStatus = server.GetStatus();
+        TunnelStatus relayStatus = relay.GetStatus();
         int good = results.Count(r => r.Ok);
-        double total = 2.0 * streamCount * bytesPerStream;
         await output.WriteLineAsync().ConfigureAwait(false);
-        await output.WriteLineAsync($"  streams             {streamCount} ({good} verified, {streamCount - good} failed)").ConfigureAwait(false);
-        await output.WriteLineAsync($"  moved               {ByteSize.Format(total)} ({ByteSize.Format(total / 2)} each way)").ConfigureAwait(false);
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  time                {elapsed.TotalSeconds:0.00} s")).ConfigureAwait(false);
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  throughput          {ByteSize.Format(total / elapsed.TotalSeconds)}/s (both directions together)")).ConfigureAwait(false);
-        await output.WriteLineAsync($"  sample stream       {results[0].Digest[..16]}… sent = echoed").ConfigureAwait(false);
-        await output.WriteLineAsync($"  session             {client.StreamCount} streams left open, {ByteSize.Format(client.BytesSent)} sent, {ByteSize.Format(client.BytesReceived)} received").ConfigureAwait(false);
+        await output.WriteLineAsync($"  connections       {connectionCount} ({good} verified, {connectionCount - good} failed)").ConfigureAwait(false);
+        await output.WriteLineAsync($"  moved             {ByteSize.Format(total)} ({ByteSize.Format(total / 2)} each way), through 3 hops").ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  time              {elapsed.TotalSeconds:0.00} s")).ConfigureAwait(false);
+        await output.WriteLineAsync($"  throughput        {ByteSize.Format(total / Math.Max(elapsed.TotalSeconds, 1e-6))}/s (both directions together)").ConfigureAwait(false);
+        await output.WriteLineAsync($"  rtt client-relay  {Rtt(clientStatus)}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  rtt server-relay  {Rtt(serverStatus)}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  relay             {relayStatus.Sessions.Count} agent session(s), {relayStatus.TotalStreams} stream(s) carried, {relayStatus.RefusedStreams} refused").ConfigureAwait(false);
+        if (results.FirstOrDefault(r => r.Ok) is { } sample)
+        {
+            await output.WriteLineAsync($"  sample digest     {sample.Digest[..16]}… sent = echoed").ConfigureAwait(false);
+        }
 
-        foreach (StreamResult failure in results.Where(r => !r.Ok).Take(5))
+        foreach (ConnectionResult failure in results.Where(r => !r.Ok).Take(5))
         {
             await output.WriteLineAsync($"  FAILED: {failure.Error}").ConfigureAwait(false);
         }
 
-        await client.DisposeAsync().ConfigureAwait(false);
+        await agentsHost.DisposeAsync().ConfigureAwait(false);
+        await relayHost.DisposeAsync().ConfigureAwait(false);
+        await stopEcho.CancelAsync().ConfigureAwait(false);
+        target.Stop();
         await echo.ConfigureAwait(false);
-        await output.WriteLineAsync(good == streamCount ? "weft demo: OK — every byte arrived intact" : "weft demo: FAILED").ConfigureAwait(false);
-        return good == streamCount ? 0 : 1;
+        await output.WriteLineAsync(good == connectionCount ? "weft demo: OK — every byte arrived intact through the tunnel" : "weft demo: FAILED").ConfigureAwait(false);
+        return good == connectionCount ? 0 : 1;
     }
 
-    private static async Task EchoAllAsync(MuxSession server, CancellationToken cancellationToken)
+    /// <summary>Makes sure the dialled relay address pins the relay's key (<c>~shs:KEY</c>).</summary>
+    private static string PinKey(MultiAddress bound, string key)
+    {
+        Address first = bound.Alternatives[0];
+        var parts = first.Parts.Select(p => p.Name == "shs" && (p.Fields.Count == 0 || p.Fields[0].Length == 0) ? new ProtocolPart("shs", key) : p);
+        return new Address(parts).ToString();
+    }
+
+    private static string Short(string key) => key[..12] + "…";
+
+    private static string Rtt(TunnelStatus status)
+    {
+        TunnelSessionStatus? session = status.Sessions.FirstOrDefault(s => s.State == TunnelSessionState.Connected);
+        return session is null || session.RoundTripTime <= TimeSpan.Zero
+            ? "not measured yet"
+            : Control.StatusPrinter.Rtt(session.RoundTripTime.TotalMilliseconds);
+    }
+
+    private static async Task<T> WithProgressAsync<T>(Task<T> work, Func<long> moved, double total, CancellationToken cancellationToken)
+    {
+        bool interactive = !Console.IsErrorRedirected;
+        TimeSpan interval = interactive ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(1);
+        var clock = Stopwatch.StartNew();
+        while (!work.IsCompleted)
+        {
+            await Task.WhenAny(work, Task.Delay(interval, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (work.IsCompleted)
+            {
+                break;
+            }
+
+            long now = moved();
+            double rate = now / Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+            string line = string.Create(CultureInfo.InvariantCulture, $"  progress {ByteSize.Format(now)} of {ByteSize.Format(total)} ({100.0 * now / total:0}%), {ByteSize.Format(rate)}/s");
+            await Console.Error.WriteAsync(interactive ? "\r" + line.PadRight(70) : line + "\n").ConfigureAwait(false);
+        }
+
+        if (interactive)
+        {
+            await Console.Error.WriteAsync("\r" + new string(' ', 72) + "\r").ConfigureAwait(false);
+        }
+
+        return await work.ConfigureAwait(false);
+    }
+
+    private static async Task EchoServerAsync(TcpListener listener, CancellationToken cancellationToken)
     {
         var running = new List<Task>();
         try
         {
             while (true)
             {
-                MuxStream stream = await server.AcceptStreamAsync(cancellationToken).ConfigureAwait(false);
-                running.Add(EchoAsync(stream, cancellationToken));
+                Socket socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                running.Add(EchoAsync(socket, cancellationToken));
             }
         }
-        catch (MuxException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
-            // The client closed the session: the demo is over.
+            // The demo is over.
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private static async Task EchoAsync(MuxStream stream, CancellationToken cancellationToken)
+    private static async Task EchoAsync(Socket socket, CancellationToken cancellationToken)
     {
-        await using (stream.ConfigureAwait(false))
+        using (socket)
         {
             byte[] buffer = new byte[64 * 1024];
-            int n;
-            while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            try
             {
-                await stream.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            }
+                int n;
+                while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    int sent = 0;
+                    while (sent < n)
+                    {
+                        sent += await socket.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    }
+                }
 
-            stream.CompleteWrites();
+                socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
+            {
+                // The client side reports what went wrong.
+            }
         }
     }
 
-    private static async Task<StreamResult> RunStreamAsync(MuxSession session, long bytes, Action<long> onMoved, CancellationToken cancellationToken)
+    private static async Task<ConnectionResult> RunConnectionAsync(int index, IPEndPoint forward, long bytes, Action<long> onMoved, CancellationToken cancellationToken)
     {
         try
         {
-            MuxStream stream = await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                using var received = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                Task<long> reading = Task.Run(async () =>
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(forward, cancellationToken).ConfigureAwait(false);
+            using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var received = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            Task<long> reading = Task.Run(
+                async () =>
                 {
                     byte[] buffer = new byte[64 * 1024];
-                    long total = 0;
+                    long got = 0;
                     int n;
-                    while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
                     {
                         received.AppendData(buffer, 0, n);
-                        total += n;
+                        got += n;
                         onMoved(n);
                     }
 
-                    return total;
-                }, cancellationToken);
+                    return got;
+                },
+                cancellationToken);
 
-                byte[] chunk = new byte[64 * 1024];
-                for (long offset = 0; offset < bytes; offset += chunk.Length)
+            byte[] chunk = new byte[64 * 1024];
+            for (long offset = 0; offset < bytes; offset += chunk.Length)
+            {
+                int n = (int)Math.Min(chunk.Length, bytes - offset);
+                RandomNumberGenerator.Fill(chunk.AsSpan(0, n));
+                sent.AppendData(chunk, 0, n);
+                int done = 0;
+                while (done < n)
                 {
-                    int n = (int)Math.Min(chunk.Length, bytes - offset);
-                    RandomNumberGenerator.Fill(chunk.AsSpan(0, n));
-                    sent.AppendData(chunk, 0, n);
-                    await stream.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                    onMoved(n);
+                    done += await socket.SendAsync(chunk.AsMemory(done, n - done), SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 }
 
-                stream.CompleteWrites();
-                long echoed = await reading.ConfigureAwait(false);
-                byte[] a = sent.GetHashAndReset();
-                byte[] b = received.GetHashAndReset();
-                bool ok = echoed == bytes && a.AsSpan().SequenceEqual(b);
-                return new StreamResult(ok, Convert.ToHexStringLower(a), ok ? null : $"stream {stream.Id}: sent {bytes} bytes, {echoed} came back, digests {(a.AsSpan().SequenceEqual(b) ? "equal" : "differ")}");
+                onMoved(n);
             }
+
+            // Half-close: the echo service sees the end, echoes the rest and closes its side.
+            socket.Shutdown(SocketShutdown.Send);
+            long echoed = await reading.ConfigureAwait(false);
+            byte[] a = sent.GetHashAndReset();
+            byte[] b = received.GetHashAndReset();
+            bool same = a.AsSpan().SequenceEqual(b);
+            bool ok = echoed == bytes && same;
+            return new ConnectionResult(ok, Convert.ToHexStringLower(a), ok ? null : $"connection {index}: sent {bytes} bytes, {echoed} came back, digests {(same ? "equal" : "differ")}");
         }
-        catch (IOException e)
+        catch (SocketException e)
         {
-            return new StreamResult(false, new string('0', 64), e.Message);
+            return new ConnectionResult(false, string.Empty, $"connection {index}: {e.Message}");
         }
     }
 
-    private sealed record StreamResult(bool Ok, string Digest, string? Error);
+    private sealed record ConnectionResult(bool Ok, string Digest, string? Error);
+
+    /// <summary>Three throwaway identities, kept only as seeds in pinned memory and wiped on dispose.</summary>
+    private sealed class DemoKeys : IDisposable
+    {
+        public byte[] Relay { get; } = NewSeed();
+
+        public byte[] Server { get; } = NewSeed();
+
+        public byte[] Client { get; } = NewSeed();
+
+        public static string PublicOf(byte[] seed)
+        {
+            using Ed25519Identity identity = Ed25519Identity.FromSeed(seed);
+            return identity.PublicKey.ToString();
+        }
+
+        public static IdentityRef Ref(string role, byte[] seed) =>
+            new(string.Empty, "demo", 0, 0, role) { Factory = () => Ed25519Identity.FromSeed(seed) };
+
+        public void Dispose()
+        {
+            CryptographicOperations.ZeroMemory(Relay);
+            CryptographicOperations.ZeroMemory(Server);
+            CryptographicOperations.ZeroMemory(Client);
+        }
+
+        private static byte[] NewSeed()
+        {
+            byte[] seed = GC.AllocateArray<byte>(32, pinned: true);
+            RandomNumberGenerator.Fill(seed);
+            return seed;
+        }
+    }
 }

@@ -24,7 +24,7 @@ internal static class ConfigLoader
     /// <summary>The security layers that authenticate peers; every agent link must use one.</summary>
     public static readonly string[] SecurityLayers = ["shs", "noise"];
 
-    private static readonly string[] s_topKeys = ["identity", "network-key", "log", "control", "relay", "server", "client"];
+    private static readonly string[] s_topKeys = ["identity", "network-key", "network-key-file", "mux", "log", "control", "relay", "server", "client"];
     private static readonly string[] s_relayKeys = ["identity", "listen", "servers", "clients", "reverse", "limits", "request-timeout"];
     private static readonly string[] s_serverKeys = ["identity", "name", "names", "relays", "listen", "allow", "reverse", "limits", "reconnect", "connect-timeout", "request-timeout", "udp-idle-timeout"];
     private static readonly string[] s_clientKeys = ["identity", "upstream", "server", "forwards", "reconnect", "request-timeout", "connect-timeout", "socks-timeout", "udp-idle-timeout", "udp-queue", "udp-max-flows"];
@@ -103,7 +103,15 @@ internal static class ConfigLoader
             ? new IdentityRef(ResolvePath(id.String(), baseDirectory), file, id.Line, id.Column, id.Path)
             : new IdentityRef(DefaultPaths.ExpandHome(DefaultPaths.Identity), file, 0, 0, "identity (default ~/.weft/identity.key)");
 
-        byte[] networkKey = top.Get("network-key") is { } nk ? NetworkKey(nk) : DefaultNetworkKey;
+        if (top.Get("network-key") is { } both && top.Has("network-key-file"))
+        {
+            throw both.Error("give network-key or network-key-file, not both");
+        }
+
+        byte[] networkKey = top.Get("network-key") is { } nk ? NetworkKey(nk, nk.String())
+            : top.Get("network-key-file") is { } nkf ? NetworkKey(nkf, ReadSecretFile(nkf, baseDirectory))
+            : DefaultNetworkKey;
+        MuxSettings mux = top.Get("mux") is { } muxNode ? Mux(muxNode, baseDirectory) : new MuxSettings();
 
         var logLevel = Microsoft.Extensions.Logging.LogLevel.Information;
         var logFormat = LogFormat.Text;
@@ -139,6 +147,7 @@ internal static class ConfigLoader
         {
             Source = file,
             NetworkKey = networkKey,
+            Mux = mux,
             LogLevel = logLevel,
             LogFormat = logFormat,
             ControlSocket = control,
@@ -179,13 +188,62 @@ internal static class ConfigLoader
             ? new IdentityRef(ResolvePath(id.String(), baseDirectory), id.File, id.Line, id.Column, id.Path)
             : fallback;
 
-    private static byte[] NetworkKey(ConfigNode node)
+    private static byte[] NetworkKey(ConfigNode node, string text)
     {
-        string text = node.String();
-        byte[] key = new byte[32];
+        byte[] key = new byte[33];
         return Convert.TryFromBase64String(text.Trim(), key, out int written) && written == 32
-            ? key
-            : throw node.Error("not a network key: expected 32 bytes in base64 (every peer of the network must use the same one; e.g. openssl rand -base64 32)");
+            ? key[..32]
+            : throw node.Error("not a network key: expected 32 bytes in base64 (every peer of the network must use the same one; make one with: head -c 32 /dev/urandom | base64)");
+    }
+
+    /// <summary>Reads a small secret file (network key, gomux pre-shared key); its content never appears in messages.</summary>
+    public static string ReadSecretFile(ConfigNode node, string baseDirectory)
+    {
+        string path = ResolvePath(node.String(), baseDirectory);
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                throw node.Error($"the file '{path}' does not exist");
+            }
+
+            if (info.Length > 4096)
+            {
+                throw node.Error($"the file '{path}' is larger than 4 KiB; it should hold one key");
+            }
+
+            string text = File.ReadAllText(path, Encoding.UTF8).Trim();
+            return text.Length > 0 ? text : throw node.Error($"the file '{path}' is empty");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw node.Error($"cannot read '{path}': {e.Message}", e);
+        }
+    }
+
+    private static MuxSettings Mux(ConfigNode node, string baseDirectory)
+    {
+        ConfigMap map = node.Map("dialect", "psk-file", "keepalive", "keepalive-timeout");
+        string dialect = map.Get("dialect")?.String() ?? "yamux";
+        string? psk = map.Get("psk-file") is { } pskNode ? ReadSecretFile(pskNode, baseDirectory) : null;
+        Weft.Mux.MuxDialect parsed;
+        try
+        {
+            parsed = Weft.Mux.MuxDialect.Parse(dialect, psk);
+        }
+        catch (ArgumentException e)
+        {
+            // The messages of MuxDialect.Parse name the problem, never the key.
+            throw (map.Get("dialect") ?? node).Error(e.Message.Split(" (Parameter", 2)[0], e);
+        }
+
+        return new MuxSettings
+        {
+            Dialect = parsed,
+            KeepAliveInterval = map.Get("keepalive")?.Duration(),
+            KeepAliveTimeout = map.Get("keepalive-timeout")?.Duration(),
+        };
     }
 
     private static RelayRole Relay(ConfigNode node, IdentityRef defaultIdentity, string baseDirectory)
@@ -429,13 +487,13 @@ internal static class ConfigLoader
         };
     }
 
-    private static KeySet Keys(ConfigNode node)
+    internal static KeySet Keys(ConfigNode node)
     {
         var keys = node.Items().Select(k => Key(k, allowAny: true)).ToList();
         return keys.Count > 0 ? new KeySet(keys) : throw node.Error("the key list is empty: list public keys (weft keygen prints them), or '*' for any authenticated key");
     }
 
-    private static string Key(ConfigNode node, bool allowAny)
+    internal static string Key(ConfigNode node, bool allowAny)
     {
         string text = node.String();
         if (allowAny && text.Trim() == "*")
@@ -448,7 +506,7 @@ internal static class ConfigLoader
             : throw node.Error($"'{Shorten(text)}' is not a public key: expected 44 characters of base64 as 'weft keygen' prints{(allowAny ? ", or '*' for any authenticated key" : string.Empty)}");
     }
 
-    private static string NamePattern(ConfigNode node)
+    internal static string NamePattern(ConfigNode node)
     {
         string text = node.String();
         string bare = text.EndsWith('*') ? text[..^1].TrimEnd('-') : text;
@@ -457,13 +515,13 @@ internal static class ConfigLoader
             : throw node.Error($"'{text}' is not a server name or pattern (name, prefix-* or *; names are a-z, 0-9 and '-', starting with a letter)");
     }
 
-    private static PortRange Ports(ConfigNode node)
+    internal static PortRange Ports(ConfigNode node)
     {
         string text = node.String();
         return PortRange.TryParse(text, out PortRange? range) ? range : throw node.Error($"'{text}' is not a port range (22, 8000-8100 or *)");
     }
 
-    private static HostPattern HostPatternOf(ConfigNode node)
+    internal static HostPattern HostPatternOf(ConfigNode node)
     {
         string text = node.String();
         return HostPattern.TryParse(text, out HostPattern? pattern)

@@ -8,13 +8,16 @@ namespace Weft.Cli.Config;
 /// command line (<c>weft relay</c>, <c>weft serve</c>, <c>weft connect</c>): the same model either way, so
 /// both paths validate alike. Roles hold tunnel types that are already parsed and checked.
 /// </summary>
-internal sealed class WeftConfig
+internal sealed record WeftConfig
 {
     /// <summary>The file as the user named it, or <c>command line</c>.</summary>
     public required string Source { get; init; }
 
     /// <summary>The 32-byte network key every peer of this network shares (never logged).</summary>
     public required byte[] NetworkKey { get; init; }
+
+    /// <summary>The mux dialect and keepalive of every agent link.</summary>
+    public MuxSettings Mux { get; init; } = new();
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
