@@ -158,6 +158,7 @@ public sealed partial class WeftChain : IAsyncDisposable
             else
             {
                 await chain.WaitForServerRegisteredAsync(0, cancellationToken).ConfigureAwait(false);
+                await chain.Client!.Runner.WaitForLineAsync(ClientConnectedLine(), s_startTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             return chain;
@@ -406,7 +407,7 @@ public sealed partial class WeftChain : IAsyncDisposable
         {
             yaml.AppendLine("  clients:");
             yaml.AppendLine(CultureInfo.InvariantCulture, $"    - keys: [\"{ClientKey}\"]");
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"      servers: [{string.Join(", ", _options.ClientMayReach ?? [_options.ServerName])}]");
+            yaml.AppendLine(CultureInfo.InvariantCulture, $"      servers: [{string.Join(", ", (_options.ClientMayReach ?? [_options.ServerName]).Select(n => $"\"{n}\""))}]");
         }
 
         if (_options.RelayLimits.Count > 0)
@@ -470,6 +471,9 @@ public sealed partial class WeftChain : IAsyncDisposable
         """;
 
     private static string Host(IPAddress address) => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+
+    [GeneratedRegex(@"^connected: client\b")]
+    private static partial Regex ClientConnectedLine();
 
     [GeneratedRegex(@"^public: (\S+)", RegexOptions.Multiline)]
     private static partial Regex PublicLine();

@@ -18,12 +18,15 @@ public sealed partial class WeftProcess : IAsyncDisposable
         Runner = ProcessRunner.Start(name, "dotnet", [WeftDll, .. arguments], environment);
     }
 
-    /// <summary>The path of <c>weft.dll</c> next to the running assembly (the test or benchmark build references the CLI).</summary>
+    /// <summary>
+    /// The path of <c>weft.dll</c>: the environment variable <c>WEFT_DLL</c> when set (to test another
+    /// build), else the one next to the running assembly (the test or benchmark build references the CLI).
+    /// </summary>
     public static string WeftDll
     {
         get
         {
-            string path = Path.Combine(AppContext.BaseDirectory, "weft.dll");
+            string path = System.Environment.GetEnvironmentVariable("WEFT_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "weft.dll");
             return File.Exists(path) ? path : throw new FileNotFoundException($"weft.dll is not next to {AppContext.BaseDirectory}; the project must reference src/Weft.Cli.", path);
         }
     }
