@@ -297,7 +297,13 @@ internal static class Routes
                 SocatChain chain = await SocatChain.StartAsync(target, 3, s_startTimeout, cancellationToken);
                 return new SimpleRoute(Socat, chain.EntryPoint, chain.DisposeAsync);
             case Weft:
-                return new WeftChainRoute(await WeftChain.StartAsync(new WeftChainOptions { Target = target, LogLevel = "warning" }, cancellationToken));
+                return new WeftChainRoute(await WeftChain.StartAsync(new WeftChainOptions
+                {
+                    Target = target,
+                    LogLevel = "warning",
+                    RelayLimits = ["max-streams: 20000"], // the memory scenario goes past the default 256 streams per key
+                    ServerLimits = ["max-streams: 20000"],
+                }, cancellationToken));
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "unknown route");
         }

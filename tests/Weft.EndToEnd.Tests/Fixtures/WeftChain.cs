@@ -39,6 +39,9 @@ public sealed class WeftChainOptions
     /// <summary>Extra YAML lines for the relay's <c>limits:</c> (e.g. "max-total-streams: 1").</summary>
     public IReadOnlyList<string> RelayLimits { get; set; } = [];
 
+    /// <summary>Extra YAML lines for the server agent's <c>limits:</c> (e.g. "max-streams: 2000").</summary>
+    public IReadOnlyList<string> ServerLimits { get; set; } = [];
+
     /// <summary>Puts a <see cref="ChaosProxy"/> between each agent and the relay.</summary>
     public bool ChaosBetweenAgentsAndRelay { get; set; }
 
@@ -432,6 +435,15 @@ public sealed partial class WeftChain : IAsyncDisposable
         yaml.AppendLine(CultureInfo.InvariantCulture, $"    - keys: [\"{ClientKey}\"]");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"      hosts: [{string.Join(", ", _options.AllowedHosts.Select(h => $"\"{h}\""))}]");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"      ports: \"{_options.AllowedPorts}\"");
+        if (_options.ServerLimits.Count > 0)
+        {
+            yaml.AppendLine("  limits:");
+            foreach (string line in _options.ServerLimits)
+            {
+                yaml.AppendLine("    " + line);
+            }
+        }
+
         yaml.AppendLine(Reconnect);
         return yaml.ToString();
     }

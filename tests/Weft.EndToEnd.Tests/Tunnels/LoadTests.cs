@@ -13,7 +13,13 @@ public sealed class LoadTests
         const int Connections = 1000;
         CancellationToken ct = TestTimeout.Token(600);
         await using TcpTarget target = TcpTarget.Start();
-        await using WeftChain chain = await WeftChain.StartAsync(new WeftChainOptions { Target = target.EndPoint, LogLevel = "warning" }, ct);
+        await using WeftChain chain = await WeftChain.StartAsync(new WeftChainOptions
+        {
+            Target = target.EndPoint,
+            LogLevel = "warning",
+            RelayLimits = ["max-streams: 2000"], // the default is 256 concurrent streams per key
+            ServerLimits = ["max-streams: 2000"],
+        }, ct);
         int relayPid = chain.Relay!.Runner.Id;
         await Recovery.ProbeAsync(chain.LocalForward, TimeSpan.FromSeconds(10), ct);
         long before = ProcessMemory.ResidentBytes(relayPid);
