@@ -94,5 +94,11 @@ mkdir -p build
 run env GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$PWD/build/.gocache" \
     go build -o build/go-yamux-peer .
 
+step "build interop/go-noise/build/go-noise-peer"
+cd "$ROOT/interop/go-noise"
+mkdir -p build
+run env GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off GOCACHE="$PWD/build/.gocache" \
+    go build -o build/go-noise-peer .
+
 rm -f "$LOG"
 echo "install-deps: done"

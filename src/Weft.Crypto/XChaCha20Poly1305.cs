@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Weft.Crypto.OpenSsl;
 using Weft.Crypto.Sodium;
 
 namespace Weft.Crypto;
@@ -9,9 +10,11 @@ namespace Weft.Crypto;
 /// HChaCha20(key, nonce[0..16]) and the IETF nonce is four zero bytes ‖ nonce[16..24].
 /// </summary>
 /// <remarks>
-/// The in-box AEAD (OpenSSL on Linux) is much faster than libsodium's portable code. Where it is not supported the
-/// class falls back to <see cref="AeadXChaCha20Poly1305"/>. Each operation creates one short-lived
-/// <see cref="ChaCha20Poly1305"/> because the subkey changes with every nonce. Instances are thread-safe.
+/// OpenSSL's ChaCha20-Poly1305 is much faster than libsodium's portable code. The subkey changes with every nonce,
+/// so the in-box <see cref="ChaCha20Poly1305"/> would cost an object, a SafeHandle and a native context per
+/// operation; instead each instance keeps up to two OpenSSL cipher contexts and re-keys them (no allocation per
+/// operation). Without a usable libcrypto it falls back to one in-box <see cref="ChaCha20Poly1305"/> per operation,
+/// and where that is not supported either, to <see cref="AeadXChaCha20Poly1305"/>. Instances are thread-safe.
 /// The shape follows <see cref="ChaCha20Poly1305"/>: <see cref="Decrypt"/> throws
 /// <see cref="AuthenticationTagMismatchException"/>; <see cref="TryDecrypt"/> returns <see langword="false"/>.
 /// </remarks>
@@ -27,6 +30,7 @@ public sealed class XChaCha20Poly1305 : IDisposable
     public const int TagSize = 16;
 
     private readonly byte[] _key;
+    private OpenSslChaCha20Poly1305.ContextCache _contexts;
     private bool _disposed;
 
     /// <summary>Creates an instance that holds a copy of <paramref name="key"/> (wiped on <see cref="Dispose"/>).</summary>
@@ -40,7 +44,10 @@ public sealed class XChaCha20Poly1305 : IDisposable
     }
 
     /// <summary>Whether the fast in-box path is available on this platform (otherwise libsodium is used).</summary>
-    public static bool IsHardwareAccelerated => ChaCha20Poly1305.IsSupported;
+    public static bool IsHardwareAccelerated => OpenSslChaCha20Poly1305.IsAvailable || ChaCha20Poly1305.IsSupported;
+
+    /// <summary>Whether operations re-use OpenSSL cipher contexts (no allocation per operation).</summary>
+    internal static bool UsesOpenSslContexts => OpenSslChaCha20Poly1305.IsAvailable;
 
     /// <summary>Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> with a detached tag.</summary>
     /// <param name="nonce">A <see cref="NonceSize"/>-byte nonce (random nonces are safe).</param>
@@ -59,7 +66,7 @@ public sealed class XChaCha20Poly1305 : IDisposable
         Guard.Length(nonce, NonceSize, nameof(nonce));
         Guard.Length(ciphertext, plaintext.Length, nameof(ciphertext));
         Guard.Length(tag, TagSize, nameof(tag));
-        if (!ChaCha20Poly1305.IsSupported)
+        if (!IsHardwareAccelerated)
         {
             AeadXChaCha20Poly1305.EncryptDetached(_key, nonce, plaintext, ciphertext, tag, associatedData);
             return;
@@ -70,6 +77,24 @@ public sealed class XChaCha20Poly1305 : IDisposable
         try
         {
             Derive(nonce, subkey, ietfNonce);
+            if (OpenSslChaCha20Poly1305.IsAvailable)
+            {
+                nint ctx = _contexts.Rent();
+                try
+                {
+                    if (ctx == 0 || !OpenSslChaCha20Poly1305.Encrypt(ctx, subkey, ietfNonce, plaintext, ciphertext, tag, associatedData))
+                    {
+                        throw new CryptographicException("OpenSSL failed to seal with ChaCha20-Poly1305.");
+                    }
+                }
+                finally
+                {
+                    _contexts.Return(ctx);
+                }
+
+                return;
+            }
+
             using var aead = new ChaCha20Poly1305(subkey);
             aead.Encrypt(ietfNonce, plaintext, ciphertext, tag, associatedData);
         }
@@ -117,7 +142,7 @@ public sealed class XChaCha20Poly1305 : IDisposable
         Guard.Length(nonce, NonceSize, nameof(nonce));
         Guard.Length(tag, TagSize, nameof(tag));
         Guard.Length(plaintext, ciphertext.Length, nameof(plaintext));
-        if (!ChaCha20Poly1305.IsSupported)
+        if (!IsHardwareAccelerated)
         {
             if (AeadXChaCha20Poly1305.TryDecryptDetached(_key, nonce, ciphertext, tag, plaintext, associatedData))
             {
@@ -133,6 +158,24 @@ public sealed class XChaCha20Poly1305 : IDisposable
         try
         {
             Derive(nonce, subkey, ietfNonce);
+            if (OpenSslChaCha20Poly1305.IsAvailable)
+            {
+                nint ctx = _contexts.Rent();
+                try
+                {
+                    if (ctx == 0)
+                    {
+                        throw new CryptographicException("OpenSSL failed to create a ChaCha20-Poly1305 context.");
+                    }
+
+                    return OpenSslChaCha20Poly1305.Decrypt(ctx, subkey, ietfNonce, ciphertext, tag, plaintext, associatedData);
+                }
+                finally
+                {
+                    _contexts.Return(ctx);
+                }
+            }
+
             using var aead = new ChaCha20Poly1305(subkey);
             aead.Decrypt(ietfNonce, ciphertext, tag, plaintext, associatedData);
             return true;
@@ -155,6 +198,7 @@ public sealed class XChaCha20Poly1305 : IDisposable
         {
             _disposed = true;
             CryptographicOperations.ZeroMemory(_key);
+            _contexts.Clear();
         }
     }
 

@@ -38,4 +38,10 @@ public enum MuxError
 
     /// <summary>The peer closed the session with GoAway and then the connection.</summary>
     RemoteClosed,
+
+    /// <summary>
+    /// gomux only: the peer closed the stream (CloseStream) or stopped reading it (its CloseRead), so it will read
+    /// no more and writes fail. Reads still return what had arrived, then end of stream.
+    /// </summary>
+    PeerClosedStream,
 }

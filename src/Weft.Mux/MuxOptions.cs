@@ -57,6 +57,15 @@ public sealed class MuxOptions
     /// <summary>Round-trip estimate used by window auto-tuning until a ping has measured one. Default 100 ms.</summary>
     public TimeSpan InitialRttEstimate { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The wire format: <see cref="MuxDialect.Yamux"/> (the default) or <see cref="MuxDialect.Gomux(string)"/> with
+    /// its pre-shared key. Both peers must agree. With gomux, <see cref="MaxDataFrameSize"/> must be at most 64 KiB,
+    /// streams start with gomux's 128 KiB windows, keepalives are gomux Keepalive frames sent after
+    /// <see cref="KeepAliveInterval"/> of write idleness (gomux has no ping, so <see cref="KeepAliveTimeout"/> does not apply),
+    /// and <see cref="MuxSession.PingAsync"/> is not supported.
+    /// </summary>
+    public MuxDialect Dialect { get; set; } = MuxDialect.Yamux;
+
     /// <summary>Clock for keepalives, timeouts and RTT. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -78,6 +87,8 @@ public sealed class MuxOptions
         Check(CloseFlushTimeout >= TimeSpan.Zero, nameof(CloseFlushTimeout), "must not be negative");
         Check(InitialRttEstimate > TimeSpan.Zero, nameof(InitialRttEstimate), "must be positive");
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentNullException.ThrowIfNull(Dialect);
+        Check(Dialect.Kind != MuxDialectKind.Gomux || MaxDataFrameSize <= Protocol.GomuxConstants.MaxLength, nameof(MaxDataFrameSize), "must be at most 64 KiB with the gomux dialect (gomux refuses longer frames)");
         return (MuxOptions)MemberwiseClone();
     }
 

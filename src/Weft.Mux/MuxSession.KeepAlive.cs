@@ -1,3 +1,5 @@
+using Weft.Mux.Protocol;
+
 namespace Weft.Mux;
 
 public sealed partial class MuxSession
@@ -9,6 +11,12 @@ public sealed partial class MuxSession
     /// </summary>
     private async Task KeepAliveLoopAsync()
     {
+        if (_gomux is not null)
+        {
+            await GomuxKeepAliveLoopAsync().ConfigureAwait(false);
+            return;
+        }
+
         CancellationToken stop = _abortCts.Token;
         try
         {
@@ -32,6 +40,40 @@ public sealed partial class MuxSession
             }
         }
         catch (Exception e) when (e is OperationCanceledException or MuxException)
+        {
+            // The session ended; nothing to keep alive.
+        }
+    }
+
+    /// <summary>
+    /// gomux: a Keepalive frame after <see cref="MuxOptions.KeepAliveInterval"/> in which nothing was written (gomux
+    /// itself waits 10 minutes). gomux answers nothing, so there is no timeout: a dead connection shows as a
+    /// failed write or read.
+    /// </summary>
+    private async Task GomuxKeepAliveLoopAsync()
+    {
+        CancellationToken stop = _abortCts.Token;
+        try
+        {
+            long seen = 0;
+            while (!IsShutDown)
+            {
+                await Task.Delay(_options.KeepAliveInterval, _time, stop).ConfigureAwait(false);
+                long sent;
+                lock (_outLock)
+                {
+                    sent = _batchesSent + (_outLength > 0 ? 1 : 0);
+                }
+
+                if (sent == seen)
+                {
+                    EnqueueControl(new YamuxHeader(YamuxFrameType.Ping, YamuxFlags.Syn, 0, 0), isReply: false);
+                }
+
+                seen = sent;
+            }
+        }
+        catch (OperationCanceledException)
         {
             // The session ended; nothing to keep alive.
         }

@@ -21,6 +21,7 @@ public sealed partial class MuxSession
             minimumReadSize: Math.Min(4096, _options.ReadBufferSize),
             leaveOpen: true));
         uint maxData = (uint)_options.MaxStreamWindowSize;
+        bool anyFrame = false;
         try
         {
             while (true)
@@ -29,20 +30,29 @@ public sealed partial class MuxSession
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 try
                 {
-                    while (YamuxCodec.TryReadHeader(buffer, out YamuxHeader next))
+                    try
                     {
-                        // Judge a Data frame's length by its header alone, before its payload is awaited.
-                        if (next.Type == YamuxFrameType.Data)
+                        while (YamuxCodec.TryReadHeader(buffer, out YamuxHeader next))
                         {
-                            CheckDataLength(next);
-                        }
+                            // Judge a Data frame's length by its header alone, before its payload is awaited.
+                            if (next.Type == YamuxFrameType.Data)
+                            {
+                                CheckDataLength(next);
+                            }
 
-                        if (!YamuxCodec.TryReadFrame(ref buffer, maxData, out YamuxHeader header, out ReadOnlySequence<byte> payload))
-                        {
-                            break;
-                        }
+                            if (!YamuxCodec.TryReadFrame(ref buffer, maxData, out YamuxHeader header, out ReadOnlySequence<byte> payload))
+                            {
+                                break;
+                            }
 
-                        HandleFrame(header, payload);
+                            HandleFrame(header, payload);
+                            anyFrame = true;
+                        }
+                    }
+                    catch (Exception e) when (!anyFrame && e is YamuxFormatException or MuxProtocolException && LooksLikeGomux(result.Buffer))
+                    {
+                        // The first frame is bad and reads as a gomux header: say what is most likely wrong.
+                        throw new MuxProtocolException($"the peer sent gomux frames, not yamux: set the same mux dialect on both sides (this session speaks yamux; {e.Message})");
                     }
 
                     if (result.IsCompleted || result.IsCanceled)
@@ -205,11 +215,12 @@ public sealed partial class MuxSession
         stream.OnFrame(header, payload);
     }
 
-    private MuxStream? OnRemoteSyn(in YamuxHeader header)
+    private MuxStream? OnRemoteSyn(in YamuxHeader header) => OnRemoteOpen(header.StreamId);
+
+    /// <summary>The peer opens stream <paramref name="id"/>: queue it for accept, or refuse it (RST; gomux: CloseStream).</summary>
+    private MuxStream? OnRemoteOpen(uint id)
     {
-        uint id = header.StreamId;
-        bool peerIsClient = !IsClient;
-        if ((id % 2 == 1) != peerIsClient)
+        if ((id & 1) == _localParity)
         {
             throw new MuxProtocolException($"the peer opened stream {id}, which has this side's parity");
         }
@@ -219,7 +230,7 @@ public sealed partial class MuxSession
         {
             if (_streams.ContainsKey(id))
             {
-                throw new MuxProtocolException($"duplicate SYN for stream {id}");
+                throw new MuxProtocolException(_gomux is null ? $"duplicate SYN for stream {id}" : $"duplicate OpenStream for stream {id}");
             }
 
             if (_localGoAway || IsShutDown || _inboundStreams >= _options.MaxInboundStreams)

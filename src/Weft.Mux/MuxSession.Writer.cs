@@ -18,6 +18,7 @@ public sealed partial class MuxSession
     private bool _writing;
     private TaskCompletionSource? _outSpaceWaiters;
     private long _bytesSent;
+    private long _batchesSent;
 
     /// <summary>
     /// Queues one Data frame (header and payload, atomically) if the outgoing buffer has room; never waits.
@@ -111,22 +112,37 @@ public sealed partial class MuxSession
     /// <summary>Appends under <see cref="_outLock"/> and, unless told not to, wakes the write loop.</summary>
     private void AppendFrame(in YamuxHeader header, ReadOnlySpan<byte> payload, bool wake = true)
     {
-        int size = YamuxConstants.HeaderSize + payload.Length;
+        if (_gomux is null)
+        {
+            int size = YamuxConstants.HeaderSize + payload.Length;
+            EnsureOutCapacity(size);
+            Span<byte> span = _outBuffer.AsSpan(_outLength, size);
+            YamuxCodec.WriteHeader(span, header);
+            payload.CopyTo(span[YamuxConstants.HeaderSize..]);
+            _outLength += size;
+        }
+        else
+        {
+            // The dialect seam: the same intent, sealed as gomux frames (MuxSession.Gomux.cs).
+            EnsureOutCapacity(GomuxSize(header, payload.Length));
+            _outLength += SealGomux(_outBuffer.AsSpan(_outLength), header, payload);
+        }
+
+        if (wake)
+        {
+            _outSignal.Set();
+        }
+    }
+
+    /// <summary>Makes room for <paramref name="size"/> more bytes in the outgoing buffer (under <see cref="_outLock"/>).</summary>
+    private void EnsureOutCapacity(int size)
+    {
         if (_outBuffer.Length - _outLength < size)
         {
             byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_outBuffer.Length * 2, _outLength + size));
             _outBuffer.AsSpan(0, _outLength).CopyTo(bigger);
             ReturnBuffer(_outBuffer);
             _outBuffer = bigger;
-        }
-
-        Span<byte> span = _outBuffer.AsSpan(_outLength, size);
-        YamuxCodec.WriteHeader(span, header);
-        payload.CopyTo(span[YamuxConstants.HeaderSize..]);
-        _outLength += size;
-        if (wake)
-        {
-            _outSignal.Set();
         }
     }
 
@@ -256,6 +272,7 @@ public sealed partial class MuxSession
         }
 
         _writing = true;
+        _batchesSent++;
         batch = _outBuffer;
         length = _outLength;
         _outBuffer = _outSpare ?? new byte[InitialOutBufferSize];

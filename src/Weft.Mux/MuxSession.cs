@@ -4,12 +4,14 @@ using Weft.Mux.Protocol;
 namespace Weft.Mux;
 
 /// <summary>
-/// A yamux session: many <see cref="MuxStream"/>s over one connection <see cref="Stream"/>.
+/// A mux session: many <see cref="MuxStream"/>s over one connection <see cref="Stream"/>, in the yamux dialect
+/// (the default) or gomux (<see cref="MuxOptions.Dialect"/>).
 /// </summary>
 /// <remarks>
 /// One read loop and one write loop run per session; both end in one idempotent shutdown. All public
-/// members are thread-safe. The session owns the transport and disposes it when it ends. Streams opened
-/// by this side get odd ids when it is the client and even ids when it is the server.
+/// members are thread-safe. The session owns the transport and disposes it when it ends. With yamux,
+/// streams opened by this side get odd ids when it is the client and even ids when it is the server; with
+/// gomux, even ids from 0 for the client and odd ids from 1 for the server.
 /// </remarks>
 public sealed partial class MuxSession : IAsyncDisposable
 {
@@ -23,6 +25,7 @@ public sealed partial class MuxSession : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _run;
     private uint _nextStreamId;
+    private readonly uint _localParity;
     private int _inboundStreams;
     private long _growthReserved;
     private long _rttTicks;
@@ -34,16 +37,25 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     /// <summary>Starts a session over <paramref name="transport"/>.</summary>
     /// <param name="transport">The connection; the session owns and disposes it.</param>
-    /// <param name="isClient">True for the client role (odd stream ids), false for the server (even).</param>
+    /// <param name="isClient">True for the client role (the dialer), false for the server; decides the stream id parity.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     public MuxSession(Stream transport, bool isClient, MuxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         _transport = transport;
         _options = (options ?? new MuxOptions()).ValidatedCopy();
+        if (_options.Dialect.Kind == MuxDialectKind.Gomux)
+        {
+            // Accept WindowUpdates over 65 536: gomux itself emits them (a Read over 64 KiB) and they are harmless credit.
+            _gomux = new GomuxFrameCodec(_options.Dialect.GomuxKey) { AcceptOversizedWindowUpdates = true };
+        }
+
         _time = _options.TimeProvider;
         IsClient = isClient;
-        _nextStreamId = isClient ? 1u : 2u;
+        _nextStreamId = _gomux is null
+            ? (isClient ? 1u : 2u)
+            : (isClient ? GomuxConstants.FirstClientStreamId : GomuxConstants.FirstServerStreamId);
+        _localParity = _nextStreamId & 1;
         _rttTicks = _options.InitialRttEstimate.Ticks;
         _acceptQueue = Channel.CreateBounded<MuxStream>(new BoundedChannelOptions(_options.AcceptBacklog)
         {
@@ -55,13 +67,13 @@ public sealed partial class MuxSession : IAsyncDisposable
         _run = RunAsync();
     }
 
-    /// <summary>Starts a client-role session (odd stream ids).</summary>
+    /// <summary>Starts a client-role session (yamux: odd stream ids; gomux: even from 0).</summary>
     /// <param name="transport">The connection; the session owns it.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     /// <returns>The running session.</returns>
     public static MuxSession CreateClient(Stream transport, MuxOptions? options = null) => new(transport, isClient: true, options);
 
-    /// <summary>Starts a server-role session (even stream ids).</summary>
+    /// <summary>Starts a server-role session (yamux: even stream ids; gomux: odd from 1).</summary>
     /// <param name="transport">The connection; the session owns it.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     /// <returns>The running session.</returns>
@@ -109,7 +121,7 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     internal bool IsShutDown => Volatile.Read(ref _shutdown) != 0;
 
-    /// <summary>Opens a new stream. Data may be written at once (yamux needs no round trip to open).</summary>
+    /// <summary>Opens a new stream. Data may be written at once (neither dialect needs a round trip to open).</summary>
     /// <param name="cancellationToken">Cancels waiting for room in the outgoing buffer.</param>
     /// <returns>The stream.</returns>
     /// <exception cref="MuxException">The session is closed, the peer sent GoAway, or ids ran out.</exception>
@@ -124,7 +136,11 @@ public sealed partial class MuxSession : IAsyncDisposable
             {
                 // Ids ran out: say so to the peer once, and refuse from now on.
                 _localGoAway = true;
-                EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)YamuxGoAwayCode.Normal), isReply: false);
+                if (_gomux is null)
+                {
+                    EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)YamuxGoAwayCode.Normal), isReply: false);
+                }
+
                 throw new MuxException(MuxError.LocalGoAway, "stream ids are exhausted; the session sent GoAway and opens no more streams");
             }
 
@@ -163,8 +179,14 @@ public sealed partial class MuxSession : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The measured round-trip time.</returns>
     /// <exception cref="MuxException">The session ended first.</exception>
+    /// <exception cref="NotSupportedException">The session speaks gomux, which has no ping.</exception>
     public async ValueTask<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
+        if (_gomux is not null)
+        {
+            throw new NotSupportedException("The gomux dialect has no ping frame (its Keepalive gets no answer), so a round trip cannot be measured.");
+        }
+
         var pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         uint id;
         lock (_pings)
@@ -199,7 +221,8 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     /// <summary>
     /// Sends GoAway: the peer should open no more streams, and this side refuses (resets) any it still
-    /// opens. Streams already open go on.
+    /// opens. Streams already open go on. gomux has no such frame: there the session only refuses
+    /// (CloseStream) the streams the peer still opens.
     /// </summary>
     /// <param name="cancellationToken">Unused: the frame is queued at once.</param>
     /// <returns>A completed task once the frame is queued.</returns>
@@ -207,7 +230,13 @@ public sealed partial class MuxSession : IAsyncDisposable
     {
         if (!_localGoAway)
         {
+            // gomux has no GoAway: the session only refuses new streams from now on.
             _localGoAway = true;
+            if (_gomux is not null)
+            {
+                return ValueTask.CompletedTask;
+            }
+
             EnqueueControl(new YamuxHeader(YamuxFrameType.GoAway, YamuxFlags.None, 0, (uint)YamuxGoAwayCode.Normal), isReply: false);
         }
 
@@ -215,7 +244,7 @@ public sealed partial class MuxSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Ends the session: sends GoAway, flushes what is queued (within <see cref="MuxOptions.CloseFlushTimeout"/>),
+    /// Ends the session: sends GoAway (gomux: CloseMux), flushes what is queued (within <see cref="MuxOptions.CloseFlushTimeout"/>),
     /// closes the connection and fails every stream that is still open.
     /// </summary>
     /// <returns>A task that completes when the session has ended.</returns>
@@ -347,7 +376,7 @@ public sealed partial class MuxSession : IAsyncDisposable
         try
         {
             await Task.Yield();
-            Task reader = ReadLoopAsync();
+            Task reader = _gomux is null ? ReadLoopAsync() : ReadGomuxLoopAsync();
             Task writer = WriteLoopAsync();
             Task keepAlive = _options.KeepAliveInterval == Timeout.InfiniteTimeSpan ? Task.CompletedTask : KeepAliveLoopAsync();
 
@@ -380,6 +409,7 @@ public sealed partial class MuxSession : IAsyncDisposable
         }
         finally
         {
+            _gomux?.Dispose();
             _completion.TrySetResult();
         }
     }

@@ -244,7 +244,17 @@ public sealed partial class MuxStream
         return StateError();
     }
 
-    private MuxException WriteError() => StateError();
+    private MuxException WriteError()
+    {
+        if (_peerStoppedReading && !_remoteReset && !_localReset)
+        {
+            return _peerClosedStream
+                ? new MuxException(MuxError.PeerClosedStream, $"the peer closed stream {Id}; it reads no more, so nothing more can be written")
+                : new MuxException(MuxError.PeerClosedStream, $"the peer closed its read side of stream {Id}; it reads no more, so nothing more can be written");
+        }
+
+        return StateError();
+    }
 
     private MuxException StateError()
     {

@@ -200,7 +200,7 @@ public sealed partial class MuxStream
             throw new InvalidOperationException($"Writes on stream {Id} were completed (FIN sent); no more data can be written.");
         }
 
-        if (_remoteReset || _localReset || _sessionError is not null)
+        if (_remoteReset || _localReset || _sessionError is not null || _peerStoppedReading)
         {
             throw WriteError();
         }

@@ -23,8 +23,8 @@ public sealed partial class MuxStream : Stream
     private readonly ReceiveBuffer _received;
     private readonly AsyncSignal _readSignal = new();
     private readonly AsyncSignal _writeSignal = new();
-    private ReceiveWindow _window = new(YamuxConstants.InitialStreamWindow);
-    private long _sendWindow = YamuxConstants.InitialStreamWindow;
+    private ReceiveWindow _window;
+    private long _sendWindow;
     private long _lastUpdateTimestamp;
     private uint _growth;
     private bool _acked;
@@ -36,6 +36,8 @@ public sealed partial class MuxStream : Stream
     private bool _readsAborted;
     private bool _disposed;
     private bool _removed;
+    private bool _peerStoppedReading;
+    private bool _peerClosedStream;
     private MuxException? _sessionError;
     private ITimer? _closeTimer;
     private TaskCompletionSource? _readsClosed;
@@ -52,11 +54,16 @@ public sealed partial class MuxStream : Stream
         _received = new ReceiveBuffer(session.Segments);
         Id = id;
         IsLocallyInitiated = isLocal;
-        _acked = !isLocal;
+        uint window = session.IsGomux ? GomuxConstants.InitialWindow : (uint)YamuxConstants.InitialStreamWindow;
+        _window = new ReceiveWindow(window);
+        _sendWindow = window;
+
+        // gomux has no acknowledgement: a stream is as good as accepted once OpenStream is sent.
+        _acked = !isLocal || session.IsGomux;
         _lastUpdateTimestamp = session.Time.GetTimestamp();
     }
 
-    /// <summary>The yamux stream id.</summary>
+    /// <summary>The stream id (yamux or gomux, as the session's dialect numbers them).</summary>
     public uint Id { get; }
 
     /// <summary>True when this side opened the stream.</summary>
@@ -187,8 +194,9 @@ public sealed partial class MuxStream : Stream
 
     /// <summary>
     /// Aborts the stream. <see cref="MuxAbortDirection.Read"/> discards incoming data from now on (yamux
-    /// cannot tell the peer, so its data is still credited back); any direction that includes
-    /// <see cref="MuxAbortDirection.Write"/> resets the stream (RST), which in yamux ends both directions.
+    /// cannot tell the peer, so its data is still credited back; gomux sends its CloseRead, after which the
+    /// peer's writes fail); any direction that includes <see cref="MuxAbortDirection.Write"/> resets the stream
+    /// (RST; gomux: CloseStream, which the peer cannot tell from a close), ending both directions.
     /// Pending operations fail with <see cref="MuxError.StreamAborted"/>.
     /// </summary>
     /// <param name="direction">What to abort.</param>
@@ -214,6 +222,12 @@ public sealed partial class MuxStream : Stream
             else if (!_readsAborted)
             {
                 _readsAborted = true;
+                if (_session.IsGomux)
+                {
+                    // gomux can tell the peer: a local CloseRead sends CloseWrite, and the peer's writes then fail.
+                    _session.EnqueueGomuxReadClose(Id);
+                }
+
                 credit = (uint)_received.Length;
                 _received.Clear();
                 credit = TakeDiscardCreditLocked(credit);
@@ -257,7 +271,21 @@ public sealed partial class MuxStream : Stream
             }
 
             _disposed = true;
-            if (!_remoteReset && !_localReset && _sessionError is null)
+            if (_session.IsGomux)
+            {
+                // gomux: Close sends CloseStream unless the peer closed the stream first, and forgets the
+                // stream at once (frames that still arrive for it are ignored, as gomux does).
+                if (!_peerClosedStream && !_remoteReset && !_localReset && _sessionError is null)
+                {
+                    _session.EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.Rst, Id, 0), isReply: false);
+                    if (!_localFin)
+                    {
+                        _localFin = true;
+                        _writesClosed?.TrySetResult();
+                    }
+                }
+            }
+            else if (!_remoteReset && !_localReset && _sessionError is null)
             {
                 if (_received.Length > 0 && !_readsAborted)
                 {
@@ -281,7 +309,7 @@ public sealed partial class MuxStream : Stream
             _readSignal.Set();
             _writeSignal.Set();
 
-            if (IsFinishedLocked())
+            if (IsFinishedLocked() || _session.IsGomux)
             {
                 remove = true;
             }
@@ -302,6 +330,12 @@ public sealed partial class MuxStream : Stream
     /// <summary>Acknowledges a stream taken from the accept queue.</summary>
     internal void Accept()
     {
+        if (_session.IsGomux)
+        {
+            // gomux has no acknowledgement frame.
+            return;
+        }
+
         lock (_sync)
         {
             if (_remoteReset || _sessionError is not null)
@@ -341,6 +375,10 @@ public sealed partial class MuxStream : Stream
                 if (_localReset || _remoteReset)
                 {
                     // Frames racing our reset: nothing to do.
+                }
+                else if (_disposed && _session.IsGomux)
+                {
+                    // Racing our CloseStream: gomux ignores frames for a closed stream, and so do we.
                 }
                 else if (_disposed)
                 {
@@ -389,6 +427,51 @@ public sealed partial class MuxStream : Stream
         if (discardCredit > 0)
         {
             _session.EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, Id, discardCredit), isReply: true);
+        }
+
+        if (remove)
+        {
+            Remove();
+        }
+    }
+
+    /// <summary>
+    /// gomux: the peer stopped reading (its CloseRead, our flag CloseWrite) or closed the whole stream (CloseStream).
+    /// Writes fail from now on; after CloseStream reads end once what arrived is read, and the stream is forgotten
+    /// (Dispose then sends nothing, as gomux's Close does). Called by the read loop only.
+    /// </summary>
+    internal void OnPeerClosed(bool wholeStream)
+    {
+        bool remove = false;
+        lock (_sync)
+        {
+            if (_remoteReset || _localReset || _sessionError is not null || _peerClosedStream)
+            {
+                return;
+            }
+
+            _peerStoppedReading = true;
+            if (!_localFin)
+            {
+                _writesClosed?.TrySetException(WriteError());
+            }
+
+            _writeSignal.Set();
+            if (wholeStream)
+            {
+                _peerClosedStream = true;
+                if (!_remoteFin)
+                {
+                    _remoteFin = true;
+                    if (_received.Length == 0 && _readsAborted)
+                    {
+                        _eofDelivered = true;
+                    }
+                }
+
+                _readSignal.Set();
+                remove = true;
+            }
         }
 
         if (remove)
@@ -476,7 +559,8 @@ public sealed partial class MuxStream : Stream
     }
 
     /// <summary>Both directions are finished on the wire, so the session can forget the stream.</summary>
-    private bool IsFinishedLocked() => _localReset || _remoteReset || (_localFin && _remoteFin);
+    /// <remarks>gomux forgets a stream only on Close or the peer's CloseStream, never on two half-closes.</remarks>
+    private bool IsFinishedLocked() => _localReset || _remoteReset || (_session.IsGomux ? _peerClosedStream : _localFin && _remoteFin);
 
     private void Remove()
     {
@@ -519,7 +603,7 @@ public sealed partial class MuxStream : Stream
 
     private Exception? WriteSideFinalLocked() =>
         _localFin ? null
-        : _remoteReset || _localReset || _disposed || _sessionError is not null ? WriteError()
+        : _remoteReset || _localReset || _disposed || _sessionError is not null || _peerStoppedReading ? WriteError()
         : Pending;
 
     private static readonly Exception Pending = new OperationCanceledException();

@@ -102,6 +102,68 @@ public sealed class XChaCha20Poly1305Tests
     }
 
     [Fact]
+    public void EncryptAndDecrypt_SteadyState_AllocateNothing()
+    {
+        // The subkey changes with every nonce; the OpenSSL contexts are re-keyed, not re-created.
+        Assert.True(XChaCha20Poly1305.UsesOpenSslContexts, "libcrypto should be found on Linux (it is what the in-box AEAD uses)");
+        using var aead = new XChaCha20Poly1305(RandomNumberGenerator.GetBytes(32));
+        byte[] nonce = new byte[24];
+        byte[] ad = new byte[36];
+        byte[] plain = new byte[64];
+        byte[] cipher = new byte[64];
+        byte[] tag = new byte[16];
+        for (int i = 0; i < 100; i++)
+        {
+            aead.Encrypt(nonce, plain, cipher, tag, ad);
+            Assert.True(aead.TryDecrypt(nonce, cipher, tag, plain, ad));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            nonce[0] = (byte)i;
+            aead.Encrypt(nonce, plain, cipher, tag, ad);
+            Assert.True(aead.TryDecrypt(nonce, cipher, tag, plain, ad));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public async Task EncryptAndDecrypt_FromManyThreadsAtOnce_MatchLibsodium()
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        using var aead = new XChaCha20Poly1305(key);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(seed => Task.Run(() =>
+        {
+            var random = new Random(seed);
+            for (int i = 0; i < 300; i++)
+            {
+                byte[] nonce = new byte[24];
+                byte[] plain = new byte[random.Next(0, 3000)];
+                byte[] ad = new byte[random.Next(0, 40)];
+                random.NextBytes(nonce);
+                random.NextBytes(plain);
+                random.NextBytes(ad);
+                byte[] cipher = new byte[plain.Length];
+                byte[] tag = new byte[16];
+                byte[] expected = new byte[plain.Length];
+                byte[] expectedTag = new byte[16];
+                aead.Encrypt(nonce, plain, cipher, tag, ad);
+                AeadXChaCha20Poly1305.EncryptDetached(key, nonce, plain, expected, expectedTag, ad);
+                Assert.Equal(expected, cipher);
+                Assert.Equal(expectedTag, tag);
+                byte[] opened = new byte[plain.Length];
+                Assert.True(aead.TryDecrypt(nonce, cipher, tag, opened, ad));
+                Assert.Equal(plain, opened);
+                tag[i % 16] ^= 1;
+                Assert.False(aead.TryDecrypt(nonce, cipher, tag, opened, ad));
+                Assert.All(opened, b => Assert.Equal(0, b));
+            }
+        }, TestContext.Current.CancellationToken))).WaitAsync(TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public void Encrypt_AfterDispose_Throws()
     {
         var aead = new XChaCha20Poly1305(new byte[32]);

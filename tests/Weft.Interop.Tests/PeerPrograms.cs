@@ -64,6 +64,20 @@ public static class PeerPrograms
         }
     }
 
+    /// <summary>Our Go Noise peer on flynn/noise (Debian), built to <c>interop/go-noise/build/go-noise-peer</c>.</summary>
+    public static PeerProgram GoNoise
+    {
+        get
+        {
+            var path = Path.Combine(RepoRoot, "interop", "go-noise", "build", "go-noise-peer");
+            if (!File.Exists(path))
+            {
+                throw new PeerMissingException($"The Go noise peer is not built ({Relative(path)} is missing). {InstallHint}");
+            }
+            return new PeerProgram("go-noise", path, []);
+        }
+    }
+
     /// <summary>npm <c>yamux-js</c> 0.2.0 (with the shims documented in <c>interop/README.md</c>).</summary>
     public static PeerProgram YamuxJs => NodePeer(YamuxJsName, "yamux-js-peer.js", "yamux-js");
 

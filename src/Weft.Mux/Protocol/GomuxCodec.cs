@@ -291,7 +291,19 @@ public sealed class GomuxFrameCodec : IDisposable
         }
 
         int total = GomuxConstants.HeaderSize + payload.Length + GomuxConstants.TagSize;
-        Span<byte> frame = writer.GetSpan(total)[..total];
+        Seal(writer.GetSpan(total), streamId, type, length, payload, nonce);
+        writer.Advance(total);
+    }
+
+    /// <summary>
+    /// Seals one already-validated frame into <paramref name="destination"/> (the session's outgoing buffer).
+    /// The caller guarantees the invariants <see cref="WriteFrame"/> checks.
+    /// </summary>
+    /// <returns>The frame's wire size.</returns>
+    internal int Seal(Span<byte> destination, uint streamId, GomuxFrameType type, uint length, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> nonce = default)
+    {
+        int total = GomuxConstants.HeaderSize + payload.Length + GomuxConstants.TagSize;
+        Span<byte> frame = destination[..total];
         Span<byte> header = frame[..GomuxConstants.HeaderSize];
         Span<byte> frameNonce = header[GomuxConstants.NonceOffset..];
         GomuxCodec.WriteHeaderFields(header, streamId, type, length);
@@ -310,7 +322,7 @@ public sealed class GomuxFrameCodec : IDisposable
             frame.Slice(GomuxConstants.HeaderSize, payload.Length),
             frame[(GomuxConstants.HeaderSize + payload.Length)..],
             header);
-        writer.Advance(total);
+        return total;
     }
 
     /// <summary>Writes <paramref name="payload"/> as Data frames of at most <see cref="GomuxConstants.MaxLength"/> bytes each.</summary>

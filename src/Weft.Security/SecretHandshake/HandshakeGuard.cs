@@ -12,19 +12,27 @@ internal sealed class HandshakeGuard : IDisposable
     private readonly CancellationTokenSource? _linked;
     private readonly CancellationTokenRegistration _disposeOnTimeout;
     private readonly TimeSpan _timeoutValue;
+    private readonly string _protocol;
 
     internal HandshakeGuard(Stream stream, SecretHandshakeOptions options, CancellationToken cancellationToken)
+        : this(stream, options.HandshakeTimeout, options.TimeProvider, "Secret-handshake", cancellationToken)
+    {
+    }
+
+    /// <summary>Guards a handshake of <paramref name="protocol"/> (the name that starts the timeout message).</summary>
+    internal HandshakeGuard(Stream stream, TimeSpan timeout, TimeProvider timeProvider, string protocol, CancellationToken cancellationToken)
     {
         _stream = stream;
         _callerToken = cancellationToken;
-        _timeoutValue = options.HandshakeTimeout;
+        _timeoutValue = timeout;
+        _protocol = protocol;
         if (_timeoutValue == Timeout.InfiniteTimeSpan)
         {
             Token = cancellationToken;
             return;
         }
 
-        _timeout = new CancellationTokenSource(_timeoutValue, options.TimeProvider);
+        _timeout = new CancellationTokenSource(_timeoutValue, timeProvider);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
         _disposeOnTimeout = _timeout.Token.UnsafeRegister(static s => ((Stream)s!).Dispose(), stream);
         Token = _linked.Token;
@@ -62,7 +70,7 @@ internal sealed class HandshakeGuard : IDisposable
         {
             return new SecureChannelException(
                 SecureChannelError.HandshakeTimeout,
-                $"Secret-handshake timed out after {_timeoutValue.TotalSeconds:0.###} s.",
+                $"{_protocol} timed out after {_timeoutValue.TotalSeconds:0.###} s.",
                 failure);
         }
 

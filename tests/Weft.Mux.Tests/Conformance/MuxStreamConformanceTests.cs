@@ -16,6 +16,9 @@ public abstract class MuxStreamConformanceTests : ConnectedStreamConformanceTest
 
     protected override bool SupportsTimeouts => true;
 
+    /// <summary>The dialect both sessions speak (yamux unless a subclass says otherwise).</summary>
+    protected virtual MuxDialect Dialect => MuxDialect.Yamux;
+
     /// <summary>Makes the connection the two sessions run over.</summary>
     /// <param name="cancellationToken">The test's timeout token.</param>
     /// <returns>The client end and the server end; each session owns and disposes its end.</returns>
@@ -24,8 +27,8 @@ public abstract class MuxStreamConformanceTests : ConnectedStreamConformanceTest
     protected override async Task<StreamPair> CreateConnectedStreamsAsync(CancellationToken cancellationToken)
     {
         var (clientEnd, serverEnd) = await ConnectAsync(cancellationToken);
-        MuxSession client = MuxSession.CreateClient(clientEnd);
-        MuxSession server = MuxSession.CreateServer(serverEnd);
+        MuxSession client = MuxSession.CreateClient(clientEnd, new MuxOptions { Dialect = Dialect });
+        MuxSession server = MuxSession.CreateServer(serverEnd, new MuxOptions { Dialect = Dialect });
         try
         {
             MuxStream opened = await client.OpenStreamAsync(cancellationToken);
