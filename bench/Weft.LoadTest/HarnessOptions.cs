@@ -12,7 +12,7 @@ internal sealed class HarnessOptions
           --quick       small sizes, one repetition: a smoke run of well under a minute
           --json        one JSON object per line on stdout ({"test","impl","value","unit"}, plus ratios);
                         the table then goes to stderr
-          --only        groups: bulk, echo, rtt, openclose, idle, alloc (default: all)
+          --only        groups: bulk, echo, rtt, openclose, idle, alloc, stripe (default: all)
           --repeat N    repetitions per measurement; the median is reported (default 3, quick 1)
           --go PATH     the Go yamux peer (default interop/go-yamux/build/go-yamux-peer)
           --weft-peer PATH  Weft's peer (default interop/weft-peer/bin/Release/net10.0/weft-peer)
@@ -21,7 +21,7 @@ internal sealed class HarnessOptions
           raw-peer server|client|rtt|openclose ...   the raw TCP peer this harness starts (peer CLI)
         """;
 
-    public static readonly string[] AllGroups = ["bulk", "echo", "rtt", "openclose", "idle", "alloc"];
+    public static readonly string[] AllGroups = ["bulk", "echo", "rtt", "openclose", "idle", "alloc", "stripe"];
 
     public bool Quick { get; private set; }
 

@@ -43,6 +43,10 @@ internal static class Program
         {
             await inProcess.RunAsync();
             await peers.RunAsync();
+            if (options.Wants("stripe"))
+            {
+                await new StripeTests(options, report, log).RunAsync();
+            }
         }
         finally
         {

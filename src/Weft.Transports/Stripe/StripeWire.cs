@@ -2,57 +2,6 @@ using System.Buffers.Binary;
 
 namespace Weft.Transports.Stripe;
 
-/// <summary>The kinds of frame on a leg after the hello. See docs/protocol.md, "Striping".</summary>
-internal enum StripeFrameType : byte
-{
-    /// <summary>A chunk of the bundle's byte stream: <c>length</c> bytes at stream <c>offset</c>.</summary>
-    Data = 0,
-
-    /// <summary>Bytes received on this leg so far, the window limit, and whether the FIN arrived.</summary>
-    Ack = 1,
-
-    /// <summary>End of the sender's direction at a final stream offset (half-close).</summary>
-    Fin = 2,
-
-    /// <summary>The bundle is over: the sender closed or aborted it, or saw a protocol error.</summary>
-    Reset = 3,
-}
-
-/// <summary>Answer of the server to a leg hello.</summary>
-internal enum StripeHelloStatus : byte
-{
-    /// <summary>The leg is part of the bundle (client hellos also carry 0).</summary>
-    Accepted = 0,
-
-    /// <summary>A leg other than the first named a bundle id the server does not have pending.</summary>
-    UnknownBundle = 1,
-
-    /// <summary>The leg does not fit its bundle: another leg count, an index already taken, or another peer identity.</summary>
-    NotInBundle = 2,
-
-    /// <summary>Too many bundles are waiting for their legs; try again later.</summary>
-    Busy = 3,
-
-    /// <summary>The hello asks for something the server does not allow (leg count over its maximum, bad index).</summary>
-    Unsupported = 4,
-}
-
-/// <summary>Codes carried by a Reset frame.</summary>
-internal enum StripeResetCode : uint
-{
-    /// <summary>The peer closed the bundle while this side could still send (like a TCP RST after close), or aborted it.</summary>
-    Closed = 0,
-
-    /// <summary>The peer saw a protocol error from this side.</summary>
-    ProtocolError = 1,
-}
-
-/// <summary>A decoded leg hello.</summary>
-internal readonly record struct StripeHello(byte Version, int LegCount, int LegIndex, StripeHelloStatus Status, int ReceiveWindow, UInt128 BundleId);
-
-/// <summary>A decoded frame header; the Data payload is at <see cref="PayloadStart"/> in the buffer it was read from.</summary>
-internal readonly record struct StripeFrame(StripeFrameType Type, byte Flags, uint Value32, ulong Value64, ulong Limit, int PayloadStart, int PayloadLength);
-
 /// <summary>
 /// The stripe wire format: the leg hello and the four frame types. Pure: no I/O, no state. Every integer
 /// is big-endian. Readers consume nothing until a whole frame is buffered and reject an oversize length
@@ -266,23 +215,5 @@ internal static class StripeWire
         BinaryPrimitives.WriteUInt16BigEndian(destination[2..], 0);
         BinaryPrimitives.WriteUInt32BigEndian(destination[4..], value32);
         BinaryPrimitives.WriteUInt64BigEndian(destination[8..], value64);
-    }
-}
-
-/// <summary>Peer misbehaviour on the stripe wire; caught where the leg is read and turned into a failed bundle.</summary>
-internal sealed class StripeProtocolException : Exception
-{
-    public StripeProtocolException(string message)
-        : base(message)
-    {
-    }
-
-    public StripeProtocolException()
-    {
-    }
-
-    public StripeProtocolException(string message, Exception innerException)
-        : base(message, innerException)
-    {
     }
 }
