@@ -195,40 +195,14 @@ public sealed partial class ServerAgent : ITunnelHost
         _tasks.Run(() => ServeStreamAsync(stream, peerKey: null, fromRelay: true));
     }
 
-    private async Task AcceptDirectAsync(MultiAddressServer server)
-    {
-        while (!_stop.IsCancellationRequested)
+    private Task AcceptDirectAsync(MultiAddressServer server) =>
+        AuthenticatedAccept.RunAsync(server, () => _directPeers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            TransportConnection connection;
-            try
-            {
-                connection = await server.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            if (connection.Authentication != ConnectionAuthentication.Authenticated || !TunnelKey.TryNormalize(connection.PeerIdentity, out string? key))
-            {
-                Log.RelayUnauthenticated(_logger, connection.RemoteEndPoint, connection.Address.ToString());
-                await connection.DisposeAsync().ConfigureAwait(false);
-                continue;
-            }
-
-            if (_directPeers.Count >= _options.Limits.MaxSessions)
-            {
-                Log.RelayTooManySessions(_logger, connection.RemoteEndPoint, _options.Limits.MaxSessions);
-                await connection.DisposeAsync().ConfigureAwait(false);
-                continue;
-            }
-
             var peer = new DirectPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
             _directPeers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, connection.RemoteEndPoint);
             _tasks.Run(() => ServeDirectPeerAsync(peer));
-        }
-    }
+        }, _stop.Token);
 
     private async Task ServeDirectPeerAsync(DirectPeer peer)
     {

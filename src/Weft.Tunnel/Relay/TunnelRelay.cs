@@ -127,41 +127,14 @@ public sealed class TunnelRelay : ITunnelHost
         _stop.Dispose();
     }
 
-    private async Task AcceptAsync(MultiAddressServer server)
-    {
-        while (!_stop.IsCancellationRequested)
+    private Task AcceptAsync(MultiAddressServer server) =>
+        AuthenticatedAccept.RunAsync(server, () => _peers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            TransportConnection connection;
-            try
-            {
-                connection = await server.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            // Nothing unauthenticated is ever served: no key, no session.
-            if (connection.Authentication != ConnectionAuthentication.Authenticated || !TunnelKey.TryNormalize(connection.PeerIdentity, out string? key))
-            {
-                Log.RelayUnauthenticated(_logger, connection.RemoteEndPoint, connection.Address.ToString());
-                await connection.DisposeAsync().ConfigureAwait(false);
-                continue;
-            }
-
-            if (_peers.Count >= _options.Limits.MaxSessions)
-            {
-                Log.RelayTooManySessions(_logger, connection.RemoteEndPoint, _options.Limits.MaxSessions);
-                await connection.DisposeAsync().ConfigureAwait(false);
-                continue;
-            }
-
             var peer = new RelayPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
             _peers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, peer.RemoteEndPoint);
             _tasks.Run(() => ServePeerAsync(peer));
-        }
-    }
+        }, _stop.Token);
 
     private async Task ServePeerAsync(RelayPeer peer)
     {
