@@ -8,6 +8,7 @@ namespace Weft.Transports.Tests;
 /// </summary>
 internal sealed class CountingCombinator : IConnectionCombinator
 {
+    private readonly List<TransportConnection> _extras = [];
     private int _innerDials;
 
     public string Name => "multi";
@@ -23,7 +24,22 @@ internal sealed class CountingCombinator : IConnectionCombinator
     }
 
     public ValueTask<IConnectionListener> CombineListenerAsync(IConnectionListener inner, ProtocolPart part, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IConnectionListener>(new Listener(inner, part, int.Parse(part.Fields[0], System.Globalization.CultureInfo.InvariantCulture)));
+        ValueTask.FromResult<IConnectionListener>(new Listener(this, inner, part, int.Parse(part.Fields[0], System.Globalization.CultureInfo.InvariantCulture)));
+
+    private async ValueTask DisposeExtrasAsync()
+    {
+        TransportConnection[] extras;
+        lock (_extras)
+        {
+            extras = [.. _extras];
+            _extras.Clear();
+        }
+
+        foreach (TransportConnection extra in extras)
+        {
+            await extra.DisposeAsync();
+        }
+    }
 
     private sealed class Dialer(CountingCombinator owner, IConnectionDialer inner, ProtocolPart part, int count) : IConnectionDialer
     {
@@ -31,35 +47,51 @@ internal sealed class CountingCombinator : IConnectionCombinator
 
         public async ValueTask<TransportConnection> DialAsync(CancellationToken cancellationToken = default)
         {
+            // Every leg is marked (1 = the one the caller gets, 0 = extra) and the extras stay open until the
+            // listener has accepted all of them: closing one early could race the server side of its layers.
             var connections = new List<TransportConnection>();
             for (int i = 0; i < count; i++)
             {
-                connections.Add(await inner.DialAsync(cancellationToken));
+                TransportConnection leg = await inner.DialAsync(cancellationToken);
+                connections.Add(leg);
                 Interlocked.Increment(ref owner._innerDials);
+                await leg.Stream.WriteAsync(new[] { (byte)(i == 0 ? 1 : 0) }, cancellationToken);
+                await leg.Stream.FlushAsync(cancellationToken);
             }
 
-            foreach (TransportConnection extra in connections.Skip(1))
+            lock (owner._extras)
             {
-                await extra.DisposeAsync();
+                owner._extras.AddRange(connections.Skip(1));
             }
 
             return connections[0].WithLayer(connections[0].Stream, part);
         }
     }
 
-    private sealed class Listener(IConnectionListener inner, ProtocolPart part, int count) : IConnectionListener
+    private sealed class Listener(CountingCombinator owner, IConnectionListener inner, ProtocolPart part, int count) : IConnectionListener
     {
         public Address Address { get; } = inner.Address.Append(part);
 
         public async ValueTask<TransportConnection> AcceptAsync(CancellationToken cancellationToken = default)
         {
-            TransportConnection first = await inner.AcceptAsync(cancellationToken);
-            for (int i = 1; i < count; i++)
+            TransportConnection? main = null;
+            byte[] mark = new byte[1];
+            for (int i = 0; i < count; i++)
             {
-                await (await inner.AcceptAsync(cancellationToken)).DisposeAsync();
+                TransportConnection leg = await inner.AcceptAsync(cancellationToken);
+                await leg.Stream.ReadExactlyAsync(mark, cancellationToken);
+                if (mark[0] == 1 && main is null)
+                {
+                    main = leg;
+                }
+                else
+                {
+                    await leg.DisposeAsync();
+                }
             }
 
-            return first.WithLayer(first.Stream, part);
+            await owner.DisposeExtrasAsync();
+            return main!.WithLayer(main.Stream, part);
         }
 
         public IReadOnlyList<Address> GetAdvertisedAddresses(AddressScope scope, AdvertiseOptions options) =>
