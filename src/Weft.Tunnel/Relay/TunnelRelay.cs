@@ -63,26 +63,7 @@ public sealed class TunnelRelay : ITunnelHost
         }
 
         _startedAt = DateTimeOffset.UtcNow;
-        try
-        {
-            foreach (string listen in _options.Listen)
-            {
-                MultiAddressServer server = await MultiAddressServer.StartAsync(_options.Registry!, MultiAddress.Parse(listen), _options.Server, cancellationToken).ConfigureAwait(false);
-                _servers.Add(server);
-                Log.RelayListening(_logger, server.BoundAddress.ToString());
-            }
-        }
-        catch
-        {
-            foreach (MultiAddressServer server in _servers)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-
-            _servers.Clear();
-            throw;
-        }
-
+        _servers.AddRange(await AuthenticatedAccept.StartListenersAsync(_options.Registry!, _options.Listen, _options.Server, address => Log.RelayListening(_logger, address), cancellationToken).ConfigureAwait(false));
         BoundAddresses = [.. _servers.Select(s => s.BoundAddress)];
         foreach (MultiAddressServer server in _servers)
         {
