@@ -151,7 +151,10 @@ internal sealed record ForwardStatus
 
     public static ForwardStatus From(TunnelForwardStatus f) => new()
     {
-        Forward = $"{ForwardSpec.Option(f.Spec.Kind)} {f.Spec}",
+        // A port opened for another agent's -R: its target is known to that agent alone, so name the agent.
+        Forward = f.Owner is { } owner
+            ? $"-R {f.BoundEndPoint ?? f.Spec.BindPort.ToString(System.Globalization.CultureInfo.InvariantCulture)} -> agent {owner}"
+            : $"{ForwardSpec.Option(f.Spec.Kind)} {f.Spec}",
         Bound = f.BoundEndPoint,
         ActiveConnections = f.ActiveConnections,
         TotalConnections = f.TotalConnections,
