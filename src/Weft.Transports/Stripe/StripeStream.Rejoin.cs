@@ -31,7 +31,6 @@ public sealed partial class StripeStream
     /// <returns>False when the bundle has failed or is closing (the caller disposes the connection).</returns>
     internal bool TryAttachLeg(int index, TransportConnection connection)
     {
-        StripeLeg old;
         lock (_lock)
         {
             if (_failure is not null || Volatile.Read(ref _disposed) != 0 || (uint)index >= (uint)_legs.Length)
@@ -39,18 +38,7 @@ public sealed partial class StripeStream
                 return false;
             }
 
-            old = _legs[index];
-        }
-
-        // The server learns of a dead leg from its client's rejoin if it had not noticed yet.
-        LegDied(old, new IOException($"leg {index} was replaced by a rejoining connection"));
-        lock (_lock)
-        {
-            if (_failure is not null || Volatile.Read(ref _disposed) != 0 || _legs[index] != old)
-            {
-                return false;
-            }
-
+            StripeLeg old = _legs[index];
             var leg = new StripeLeg(index, connection)
             {
                 Rejoins = old.Rejoins + 1,
@@ -63,6 +51,10 @@ public sealed partial class StripeStream
             _legs[index] = leg;
             leg.ReadLoop = Task.Run(() => ReadLoopAsync(leg));
             leg.WriteLoop = Task.Run(() => WriteLoopAsync(leg));
+
+            // The server learns of a dead leg from its client's rejoin if it had not noticed yet; the new leg is
+            // already in the slot, so the bundle never counts as having lost every leg here.
+            LegDied(old, new IOException($"leg {index} was replaced by a rejoining connection"));
             PumpRetransmitsLocked();
             WakeWriterLocked();
             return true;
@@ -77,7 +69,7 @@ public sealed partial class StripeStream
             return;
         }
 
-        if (_redialing[index])
+        if (_redialing[index] || _legs[index].Alive)
         {
             return;
         }
