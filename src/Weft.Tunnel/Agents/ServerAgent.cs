@@ -193,7 +193,7 @@ public sealed partial class ServerAgent : ITunnelHost
     private Task AcceptDirectAsync(MultiAddressServer server) =>
         AuthenticatedAccept.RunAsync(server, () => _directPeers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            var peer = new DirectPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
+            var peer = new DirectPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux), connection.FindLayerStream<ILegStatisticsSource>());
             _directPeers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, connection.RemoteEndPoint);
             _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionUp, Address = peer.RemoteEndPoint, PeerKey = key, Generation = 1 });
@@ -281,7 +281,7 @@ public sealed partial class ServerAgent : ITunnelHost
     }
 
     /// <summary>A client agent connected directly (direct mode).</summary>
-    private sealed class DirectPeer(string key, string remoteEndPoint, MuxSession session)
+    private sealed class DirectPeer(string key, string remoteEndPoint, MuxSession session, ILegStatisticsSource? legs)
     {
         public long TotalStreams;
 
@@ -306,6 +306,7 @@ public sealed partial class ServerAgent : ITunnelHost
             BytesReceived = Session.BytesReceived,
             Since = Since,
             Generation = 1,
+            Legs = legs?.GetLegStatistics() ?? [],
         };
     }
 }

@@ -26,6 +26,7 @@ internal sealed class UpstreamConnector
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MuxSession? _current;
     private string? _peerKey;
+    private ILegStatisticsSource? _legs;
     private TunnelSessionState _state = TunnelSessionState.Connecting;
     private int _generation;
     private DateTimeOffset _since;
@@ -102,6 +103,7 @@ internal sealed class UpstreamConnector
                 Since = _since,
                 Generation = _generation,
                 LastError = _lastError,
+                Legs = session is null ? [] : _legs?.GetLegStatistics() ?? [],
             };
         }
     }
@@ -134,6 +136,7 @@ internal sealed class UpstreamConnector
                 {
                     _current = session;
                     _peerKey = connection.PeerIdentity;
+                    _legs = connection.FindLayerStream<ILegStatisticsSource>();
                     _state = TunnelSessionState.Connected;
                     _since = _time.GetUtcNow();
                     _lastError = null;
@@ -204,6 +207,7 @@ internal sealed class UpstreamConnector
             if (_current == session || session is null)
             {
                 _current = null;
+                _legs = null;
                 if (_connected.Task.IsCompleted)
                 {
                     _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -124,7 +124,7 @@ public sealed class TunnelRelay : ITunnelHost
     private Task AcceptAsync(MultiAddressServer server) =>
         AuthenticatedAccept.RunAsync(server, () => _peers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            var peer = new RelayPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
+            var peer = new RelayPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux), connection.FindLayerStream<ILegStatisticsSource>());
             _peers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, peer.RemoteEndPoint);
             _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionUp, Address = peer.RemoteEndPoint, PeerKey = key, Generation = 1 });
@@ -327,7 +327,7 @@ public sealed class TunnelRelay : ITunnelHost
     }
 
     /// <summary>An agent connected to the relay.</summary>
-    private sealed class RelayPeer(string key, string remoteEndPoint, MuxSession session)
+    private sealed class RelayPeer(string key, string remoteEndPoint, MuxSession session, ILegStatisticsSource? legs)
     {
         public long TotalStreams;
 
@@ -355,6 +355,7 @@ public sealed class TunnelRelay : ITunnelHost
             BytesReceived = Session.BytesReceived,
             Since = Since,
             Generation = 1,
+            Legs = legs?.GetLegStatistics() ?? [],
         };
     }
 }
