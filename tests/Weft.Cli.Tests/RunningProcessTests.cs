@@ -82,35 +82,8 @@ public class RunningProcessTests
         target.Start();
         int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
         int relayPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), $"""
-            log:
-              level: information
-              format: json
-            control:
-              socket: weft.sock
-            relay:
-              identity: relay.key
-              listen: net:127.0.0.1:{relayPort}~shs
-              servers:
-                - name: office
-                  keys: [{serverKey}]
-              clients:
-                - keys: [{clientKey}]
-                  servers: [office]
-            server:
-              identity: server.key
-              name: office
-              relays: [net:127.0.0.1:{relayPort}~shs:{relayKey}]
-              allow:
-                - keys: [{clientKey}]
-                  hosts: [127.0.0.1]
-                  ports: "{targetPort}"
-            client:
-              identity: client.key
-              upstream: net:127.0.0.1:{relayPort}~shs:{relayKey}
-              server: office
-              forwards: ["-L 0:127.0.0.1:{targetPort}"]
-            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), "log:\n  level: information\n  format: json\n" + ChainYaml(
+            [$"net:127.0.0.1:{relayPort}~shs"], $"net:127.0.0.1:{relayPort}~shs:{relayKey}", $"net:127.0.0.1:{relayPort}~shs:{relayKey}", serverKey, clientKey, targetPort), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
@@ -143,32 +116,13 @@ public class RunningProcessTests
         int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
         int noisePort = FreePort();
         int shsPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), $"""
-            control:
-              socket: weft.sock
-            relay:
-              identity: relay.key
-              listen: [net:127.0.0.1:{noisePort}~noise, net:127.0.0.1:{shsPort}~shs]
-              servers:
-                - name: office
-                  keys: [{serverKey}]
-              clients:
-                - keys: [{clientKey}]
-                  servers: [office]
-            server:
-              identity: server.key
-              name: office
-              relays: [net:127.0.0.1:{noisePort}~noise:{relayKey}]
-              allow:
-                - keys: [{clientKey}]
-                  hosts: [127.0.0.1]
-                  ports: "{targetPort}"
-            client:
-              identity: client.key
-              upstream: net:127.0.0.1:{shsPort}~shs:{relayKey}
-              server: office
-              forwards: ["-L 0:127.0.0.1:{targetPort}"]
-            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), ChainYaml(
+            [$"net:127.0.0.1:{noisePort}~noise", $"net:127.0.0.1:{shsPort}~shs"],
+            serverRelay: $"net:127.0.0.1:{noisePort}~noise:{relayKey}",
+            clientUpstream: $"net:127.0.0.1:{shsPort}~shs:{relayKey}",
+            serverKey,
+            clientKey,
+            targetPort), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match listeningNoise = await up.WaitForLineAsync(@"^listening: relay (\S+~noise:\S+)$");
@@ -188,6 +142,35 @@ public class RunningProcessTests
         int exit = await up.WaitForExitAsync();
         Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
     }
+
+    /// <summary>A relay, a server agent 'office' and a client agent with one -L forward to the target, in one file.</summary>
+    private static string ChainYaml(string[] relayListen, string serverRelay, string clientUpstream, string serverKey, string clientKey, int targetPort) => $"""
+        control:
+          socket: weft.sock
+        relay:
+          identity: relay.key
+          listen: [{string.Join(", ", relayListen)}]
+          servers:
+            - name: office
+              keys: [{serverKey}]
+          clients:
+            - keys: [{clientKey}]
+              servers: [office]
+        server:
+          identity: server.key
+          name: office
+          relays: [{serverRelay}]
+          allow:
+            - keys: [{clientKey}]
+              hosts: [127.0.0.1]
+              ports: "{targetPort}"
+        client:
+          identity: client.key
+          upstream: {clientUpstream}
+          server: office
+          forwards: ["-L 0:127.0.0.1:{targetPort}"]
+
+        """;
 
     private static async Task CarryOneConnectionAsync(int forwardPort, TcpListener target)
     {
