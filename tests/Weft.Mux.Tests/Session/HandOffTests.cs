@@ -145,7 +145,9 @@ public class HandOffTests
     [MemberData(nameof(Transports))]
     public async Task ReadContinuation_DisposesItsSessionSynchronously_DoesNotDeadlock(string transport)
     {
-        CancellationToken ct = TestToken.Create();
+        // Generous: the shutdown needs a few thread-pool threads while this test holds one, and the whole suite
+        // runs in parallel with blocking tests of its own.
+        CancellationToken ct = TestToken.Create(120);
         await using Pair pair = await Pair.CreateAsync(transport, ct);
         var (clientA, serverA) = await pair.OpenAsync(ct);
         bool disposed = false;
@@ -155,7 +157,7 @@ public class HandOffTests
             await serverA.ReadAsync(buffer, ct).ConfigureAwait(false);
 
             // Blocking on the session's end from the thread the read loop handed over: the loop must finish elsewhere.
-            disposed = pair.Server.DisposeAsync().AsTask().Wait(TestTimeout.Scaled(TimeSpan.FromSeconds(20)), ct);
+            disposed = pair.Server.DisposeAsync().AsTask().Wait(TestTimeout.Scaled(TimeSpan.FromSeconds(90)), ct);
         }, ct);
         await WaitUntilAsync(() => serverA.IsReadWaiting, ct);
         await clientA.WriteAsync("x"u8.ToArray(), ct);
