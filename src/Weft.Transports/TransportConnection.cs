@@ -9,6 +9,9 @@ namespace Weft.Transports;
 /// Streams returned by the built-in transports implement <see cref="IHalfCloseable"/>.</remarks>
 public sealed class TransportConnection : IAsyncDisposable
 {
+    // The connection this one was layered on (null for a transport's own connection): the layer stack, top down.
+    private readonly TransportConnection? _below;
+
     /// <summary>Creates a connection as a transport would.</summary>
     /// <param name="stream">The connected stream.</param>
     /// <param name="role">Whether we dialled or accepted.</param>
@@ -24,8 +27,9 @@ public sealed class TransportConnection : IAsyncDisposable
         RemoteEndPoint = remoteEndPoint;
     }
 
-    private TransportConnection(TransportConnection other, Stream stream, Address address)
+    private TransportConnection(TransportConnection other, Stream stream, Address address, TransportConnection? below)
     {
+        _below = below;
         Stream = stream;
         Role = other.Role;
         Address = address;
@@ -60,7 +64,27 @@ public sealed class TransportConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(layer);
-        return new TransportConnection(this, stream, Address.Append(layer));
+        return new TransportConnection(this, stream, Address.Append(layer), ReferenceEquals(stream, Stream) ? _below : this);
+    }
+
+    /// <summary>
+    /// The first stream in the layer stack, from the top (<see cref="Stream"/>) down to the transport's own
+    /// stream, that is a <typeparamref name="T"/>; e.g. <see cref="ILegStatisticsSource"/> under a secure layer.
+    /// </summary>
+    /// <typeparam name="T">The type or interface looked for.</typeparam>
+    /// <returns>The stream, or null when no layer has one.</returns>
+    public T? FindLayerStream<T>()
+        where T : class
+    {
+        for (TransportConnection? connection = this; connection is not null; connection = connection._below)
+        {
+            if (connection.Stream is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A copy that records what a layer established about the peer.</summary>
@@ -68,7 +92,7 @@ public sealed class TransportConnection : IAsyncDisposable
     /// <param name="peerIdentity">The peer's identity when authenticated.</param>
     /// <returns>The new connection.</returns>
     public TransportConnection WithAuthentication(ConnectionAuthentication authentication, string? peerIdentity = null) =>
-        new(this, Stream, Address) { Authentication = authentication, PeerIdentity = peerIdentity };
+        new(this, Stream, Address, _below) { Authentication = authentication, PeerIdentity = peerIdentity };
 
     /// <summary>Disposes the stream (which closes the transport).</summary>
     /// <returns>A task that completes when the stream is disposed.</returns>

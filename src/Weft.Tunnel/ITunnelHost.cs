@@ -4,7 +4,7 @@ namespace Weft.Tunnel;
 
 /// <summary>
 /// What the three roles (<see cref="Relay.TunnelRelay"/>, <see cref="Agents.ServerAgent"/>,
-/// <see cref="Agents.ClientAgent"/>) have in common: start, a status snapshot, and dispose to stop.
+/// <see cref="Agents.ClientAgent"/>) have in common: start, a status snapshot, change events, a completion task, and dispose to stop.
 /// </summary>
 public interface ITunnelHost : IAsyncDisposable
 {
@@ -16,4 +16,17 @@ public interface ITunnelHost : IAsyncDisposable
     /// <summary>A snapshot of sessions, streams, bytes and forwards. Thread-safe, cheap.</summary>
     /// <returns>The snapshot.</returns>
     TunnelStatus GetStatus();
+
+    /// <summary>
+    /// Completes when the host has stopped: after <see cref="IAsyncDisposable.DisposeAsync"/> has closed every
+    /// listener and session and awaited every background task. Never faults.
+    /// </summary>
+    Task Completion { get; }
+
+    /// <summary>
+    /// Raised when a session comes up or goes down and when a forward's port is bound or closed (see
+    /// <see cref="TunnelEventKind"/>), so a caller need not poll <see cref="GetStatus"/>. Handlers run on the host's
+    /// thread that saw the change and must be quick; one that throws is logged and ignored.
+    /// </summary>
+    event EventHandler<TunnelEventArgs>? Changed;
 }

@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(401, LogLevel.Error, "Unexpected failure in {Where}")]
     public static partial void Unexpected(ILogger logger, string where, Exception exception);
+
+    [LoggerMessage(402, LogLevel.Warning, "A handler of the {Kind} event threw; the host carries on")]
+    public static partial void EventHandlerFailed(ILogger logger, string kind, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Weft.Transports;
 using Weft.Tunnel.Forwards;
 using Weft.Tunnel.Status;
 
@@ -105,6 +106,9 @@ internal sealed record SessionStatus
 
     public string? LastError { get; init; }
 
+    /// <summary>The legs of a striped link (null, and left out of the JSON, otherwise).</summary>
+    public IReadOnlyList<LegStatus>? Legs { get; init; }
+
     public static SessionStatus From(TunnelSessionStatus s) => new()
     {
         PeerKey = s.PeerKey,
@@ -125,6 +129,55 @@ internal sealed record SessionStatus
         Since = s.Since,
         Generation = s.Generation,
         LastError = s.LastError,
+        Legs = s.Legs.Count == 0 ? null : s.Legs.Select(LegStatus.From).ToList(),
+    };
+}
+
+/// <summary>One leg under a session whose connection runs over several (a <c>stripe:N</c> link).</summary>
+internal sealed record LegStatus
+{
+    public int Index { get; init; }
+
+    /// <summary><c>up</c> or <c>down</c> (dead, and not or not yet re-dialled).</summary>
+    public required string State { get; init; }
+
+    public string? Remote { get; init; }
+
+    public long BytesSent { get; init; }
+
+    public long BytesReceived { get; init; }
+
+    /// <summary>Payload bytes queued on the leg and not yet acknowledged (unsent + unacknowledged).</summary>
+    public long QueueBytes { get; init; }
+
+    public long UnsentBytes { get; init; }
+
+    public long UnacknowledgedBytes { get; init; }
+
+    public long ResentBytes { get; init; }
+
+    /// <summary>Measured delivery rate in bytes per second (0 until measured).</summary>
+    public double RateBytesPerSecond { get; init; }
+
+    public double MinRttMs { get; init; }
+
+    /// <summary>How many times the leg was re-dialled after it died.</summary>
+    public int Rejoins { get; init; }
+
+    public static LegStatus From(LegStatistics l) => new()
+    {
+        Index = l.Index,
+        State = l.IsAlive ? "up" : "down",
+        Remote = l.RemoteEndPoint,
+        BytesSent = l.BytesSent,
+        BytesReceived = l.BytesReceived,
+        QueueBytes = l.QueueDepth,
+        UnsentBytes = l.UnsentBytes,
+        UnacknowledgedBytes = l.UnacknowledgedBytes,
+        ResentBytes = l.ResentBytes,
+        RateBytesPerSecond = Math.Round(l.DeliveryRate),
+        MinRttMs = Math.Round(l.MinRoundTrip.TotalMilliseconds, 3),
+        Rejoins = l.Rejoins,
     };
 }
 
@@ -151,7 +204,10 @@ internal sealed record ForwardStatus
 
     public static ForwardStatus From(TunnelForwardStatus f) => new()
     {
-        Forward = $"{ForwardSpec.Option(f.Spec.Kind)} {f.Spec}",
+        // A port opened for another agent's -R: its target is known to that agent alone, so name the agent.
+        Forward = f.Owner is { } owner
+            ? $"-R {f.BoundEndPoint ?? f.Spec.BindPort.ToString(System.Globalization.CultureInfo.InvariantCulture)} -> agent {owner}"
+            : $"{ForwardSpec.Option(f.Spec.Kind)} {f.Spec}",
         Bound = f.BoundEndPoint,
         ActiveConnections = f.ActiveConnections,
         TotalConnections = f.TotalConnections,

@@ -7,6 +7,7 @@ namespace Weft.Cli.Control;
 internal static class StatusPrinter
 {
     private static readonly string[] s_sessionHeader = ["peer", "role", "names", "state", "rtt", "streams", "sent", "received", "since", "address"];
+    private static readonly string[] s_legHeader = ["leg", "state", "sent", "received", "queue", "resent", "rate", "rtt", "rejoins", "remote"];
     private static readonly string[] s_forwardHeader = ["forward", "bound", "open", "total", "refused", "to target", "from target"];
 
     public static void Print(StatusDocument status, TextWriter o)
@@ -59,6 +60,11 @@ internal static class StatusPrinter
                 {
                     o.WriteLine($"    last error ({s.Address}): {s.LastError}");
                 }
+
+                foreach (SessionStatus s in role.Sessions.Where(s => s.Legs is { Count: > 0 }))
+                {
+                    PrintLegs(o, s);
+                }
             }
 
             if (role.Forwards.Count > 0)
@@ -86,6 +92,32 @@ internal static class StatusPrinter
                 }
             }
         }
+    }
+
+    /// <summary>The legs of a striped session: bytes each way and the queue depth the sender balances.</summary>
+    private static void PrintLegs(TextWriter o, SessionStatus s)
+    {
+        IReadOnlyList<LegStatus> legs = s.Legs!;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    legs of {s.Address} ({legs.Count(l => l.State == "up")} of {legs.Count} up)"));
+        var rows = new List<string[]> { s_legHeader };
+        foreach (LegStatus l in legs)
+        {
+            rows.Add(
+            [
+                l.Index.ToString(CultureInfo.InvariantCulture),
+                l.State,
+                ByteSize.Format(l.BytesSent),
+                ByteSize.Format(l.BytesReceived),
+                ByteSize.Format(l.QueueBytes),
+                ByteSize.Format(l.ResentBytes),
+                l.RateBytesPerSecond > 0 ? ByteSize.Format((long)l.RateBytesPerSecond) + "/s" : "-",
+                Rtt(l.MinRttMs),
+                l.Rejoins.ToString(CultureInfo.InvariantCulture),
+                l.Remote ?? "-",
+            ]);
+        }
+
+        WriteTable(o, rows, "      ");
     }
 
     public static string Rtt(double ms) => ms switch

@@ -22,8 +22,6 @@ namespace Weft.Cli.Hosting;
 /// </summary>
 internal sealed partial class WeftHost : IAsyncDisposable
 {
-    private static readonly TimeSpan s_watchInterval = TimeSpan.FromMilliseconds(200);
-
     private readonly WeftConfig _config;
     private readonly TextWriter _output;
     private readonly ILoggerFactory _loggerFactory;
@@ -31,9 +29,8 @@ internal sealed partial class WeftHost : IAsyncDisposable
     private readonly List<RunningRole> _roles = [];
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
-    private readonly CancellationTokenSource _stopWatching = new();
+    private readonly Lock _outputLock = new();
     private ControlServer? _control;
-    private Task? _watching;
     private bool _disposed;
 
     public WeftHost(WeftConfig config, TextWriter output, ILoggerFactory loggerFactory)
@@ -76,7 +73,7 @@ internal sealed partial class WeftHost : IAsyncDisposable
             return 1;
         }
 
-        await output.WriteLineAsync($"ready: pid {Environment.ProcessId}").ConfigureAwait(false);
+        host.WriteLine($"ready: pid {Environment.ProcessId}");
         try
         {
             await Task.Delay(Timeout.Infinite, stopping).ConfigureAwait(false);
@@ -113,10 +110,8 @@ internal sealed partial class WeftHost : IAsyncDisposable
         if (_config.ControlSocket is { } path)
         {
             _control = await ControlServer.StartAsync(path, () => GetStatus().ToJson(), _logger, cancellationToken).ConfigureAwait(false);
-            await _output.WriteLineAsync($"control: {_control.Path}").ConfigureAwait(false);
+            WriteLine($"control: {_control.Path}");
         }
-
-        _watching = WatchAsync(_stopWatching.Token);
     }
 
     /// <summary>The status document the control socket serves.</summary>
@@ -149,13 +144,6 @@ internal sealed partial class WeftHost : IAsyncDisposable
         }
 
         _disposed = true;
-        await _stopWatching.CancelAsync().ConfigureAwait(false);
-        if (_watching is not null)
-        {
-            await _watching.ConfigureAwait(false);
-            _watching = null;
-        }
-
         if (_control is not null)
         {
             await _control.DisposeAsync().ConfigureAwait(false);
@@ -166,6 +154,7 @@ internal sealed partial class WeftHost : IAsyncDisposable
         for (int i = _roles.Count - 1; i >= 0; i--)
         {
             RunningRole role = _roles[i];
+            role.Host.Changed -= role.OnChanged;
             try
             {
                 await role.Host.DisposeAsync().ConfigureAwait(false);
@@ -179,7 +168,6 @@ internal sealed partial class WeftHost : IAsyncDisposable
         }
 
         _roles.Clear();
-        _stopWatching.Dispose();
     }
 
     private static bool IsStartFailure(Exception e) =>
@@ -218,12 +206,11 @@ internal sealed partial class WeftHost : IAsyncDisposable
             throw;
         }
 
-        var role = new RunningRole("relay", null, host, identity);
-        _roles.Add(role);
+        var role = Track(new RunningRole("relay", null, host, identity));
         await StartOrExplainAsync(role, host.StartAsync, cancellationToken).ConfigureAwait(false);
         foreach (MultiAddress address in host.BoundAddresses)
         {
-            await _output.WriteLineAsync($"listening: relay {address}").ConfigureAwait(false);
+            WriteLine($"listening: relay {address}");
         }
 
         LogRoleStarted(_logger, "relay", identity.PublicKey);
@@ -265,12 +252,11 @@ internal sealed partial class WeftHost : IAsyncDisposable
         }
 
         string name = string.Join(",", server.Names);
-        var role = new RunningRole("server", name, host, identity);
-        _roles.Add(role);
+        var role = Track(new RunningRole("server", name, host, identity));
         await StartOrExplainAsync(role, host.StartAsync, cancellationToken).ConfigureAwait(false);
         foreach (MultiAddress address in host.BoundAddresses)
         {
-            await _output.WriteLineAsync($"listening: server {name} {address}").ConfigureAwait(false);
+            WriteLine($"listening: server {name} {address}");
         }
 
         LogRoleStarted(_logger, role.Role, identity.PublicKey);
@@ -307,15 +293,13 @@ internal sealed partial class WeftHost : IAsyncDisposable
             throw;
         }
 
-        var role = new RunningRole("client", client.Upstream, host, identity);
-        _roles.Add(role);
+        var role = Track(new RunningRole("client", client.Upstream, host, identity));
         await StartOrExplainAsync(role, host.StartAsync, cancellationToken).ConfigureAwait(false);
         foreach (TunnelForwardStatus forward in host.GetStatus().Forwards)
         {
-            if (forward.BoundEndPoint is { } bound)
+            if (forward.Spec.Kind != ForwardKind.Remote && forward.BoundEndPoint is { } bound)
             {
-                role.PrintedForwards[forward.Spec] = bound;
-                await _output.WriteLineAsync($"listening: {ForwardLine(forward.Spec, bound)}").ConfigureAwait(false);
+                WriteLine($"listening: {ForwardLine(forward.Spec, bound)}");
             }
         }
 
@@ -351,58 +335,40 @@ internal sealed partial class WeftHost : IAsyncDisposable
 
     private static string Bracket(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
 
-    /// <summary>Prints <c>connected: …</c> when a session comes up (again) and <c>listening: -R …</c> when an upstream port is bound.</summary>
-    private async Task WatchAsync(CancellationToken cancellationToken)
+    /// <summary>Subscribes to <paramref name="role"/>'s change events (before it starts, so no change is missed) and lists it.</summary>
+    private RunningRole Track(RunningRole role)
     {
-        using var timer = new PeriodicTimer(s_watchInterval);
-        try
+        role.OnChanged = (_, change) => OnChanged(role, change);
+        role.Host.Changed += role.OnChanged;
+        _roles.Add(role);
+        return role;
+    }
+
+    /// <summary>
+    /// Prints <c>connected: …</c> when an agent's session comes up (again) and <c>listening: -R …</c> when an
+    /// upstream has bound an <c>-R</c> port: pushed by the hosts' <see cref="ITunnelHost.Changed"/> events, not polled.
+    /// </summary>
+    private void OnChanged(RunningRole role, TunnelEventArgs change)
+    {
+        switch (change.Kind)
         {
-            do
-            {
-                foreach (RunningRole role in _roles)
-                {
-                    TunnelStatus status;
-                    try
-                    {
-                        status = role.Host.GetStatus();
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        continue;
-                    }
-
-                    if (role.Role != "relay")
-                    {
-                        foreach (TunnelSessionStatus session in status.Sessions)
-                        {
-                            string key = session.Address;
-                            bool up = session.State == TunnelSessionState.Connected;
-                            role.SessionsSeen.TryGetValue(key, out int seenGeneration);
-                            if (up && session.Generation != seenGeneration)
-                            {
-                                role.SessionsSeen[key] = session.Generation;
-                                string who = role.Role == "server" ? $"server {role.Name}" : "client";
-                                await _output.WriteLineAsync($"connected: {who} -> {session.Address} (session {session.Generation.ToString(CultureInfo.InvariantCulture)})").ConfigureAwait(false);
-                            }
-                        }
-                    }
-
-                    foreach (TunnelForwardStatus forward in status.Forwards)
-                    {
-                        if (forward.BoundEndPoint is { } bound &&
-                            (!role.PrintedForwards.TryGetValue(forward.Spec, out string? printed) || printed != bound))
-                        {
-                            role.PrintedForwards[forward.Spec] = bound;
-                            await _output.WriteLineAsync($"listening: {ForwardLine(forward.Spec, bound)}").ConfigureAwait(false);
-                        }
-                    }
-                }
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            case TunnelEventKind.SessionUp when change.IsUpstream:
+                string who = role.Role == "server" ? $"server {role.Name}" : "client";
+                WriteLine($"connected: {who} -> {change.Address} (session {change.Generation.ToString(CultureInfo.InvariantCulture)})");
+                break;
+            case TunnelEventKind.ForwardBound when role.Role == "client" && change.Forward is { } spec && change.BoundEndPoint is { } bound:
+                WriteLine($"listening: {ForwardLine(spec, bound)}");
+                break;
         }
-        catch (OperationCanceledException)
+    }
+
+    /// <summary>One whole line on standard output; lines from the hosts' threads never interleave.</summary>
+    private void WriteLine(string line)
+    {
+        lock (_outputLock)
         {
-            // Stopping.
+            _output.WriteLine(line);
+            _output.Flush();
         }
     }
 
@@ -429,8 +395,6 @@ internal sealed partial class WeftHost : IAsyncDisposable
 
         public Ed25519Identity Identity { get; } = identity;
 
-        public Dictionary<string, int> SessionsSeen { get; } = new(StringComparer.Ordinal);
-
-        public Dictionary<ForwardSpec, string> PrintedForwards { get; } = [];
+        public EventHandler<TunnelEventArgs>? OnChanged { get; set; }
     }
 }

@@ -66,9 +66,21 @@ public sealed class StripeCombinator : IConnectionCombinator
     }
 
     /// <summary>Creates a bundle over connected, greeted legs and tracks it until it is disposed.</summary>
-    internal StripeStream CreateBundle(IReadOnlyList<TransportConnection> legs, int peerReceiveWindow)
+    /// <param name="legs">The legs, in index order.</param>
+    /// <param name="peerReceiveWindow">The window from the peer's hello.</param>
+    /// <param name="redial">Client: dials and greets a rejoining leg of the given index; null on the server.</param>
+    /// <param name="onClosed">Also called once the bundle is closed (after it is untracked here).</param>
+    internal StripeStream CreateBundle(
+        IReadOnlyList<TransportConnection> legs,
+        int peerReceiveWindow,
+        Func<int, CancellationToken, ValueTask<TransportConnection>>? redial = null,
+        Action<StripeStream>? onClosed = null)
     {
-        var stream = new StripeStream(legs, peerReceiveWindow, Options, Untrack);
+        var stream = new StripeStream(legs, peerReceiveWindow, Options, redial, s =>
+        {
+            Untrack(s);
+            onClosed?.Invoke(s);
+        });
         lock (_lock)
         {
             _bundles.Add(stream);

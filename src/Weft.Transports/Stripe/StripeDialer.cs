@@ -31,11 +31,11 @@ internal sealed class StripeDialer : IConnectionDialer
         var legs = new TransportConnection?[_legs];
         try
         {
-            (legs[0], int peerWindow) = await DialLegAsync(0, bundleId, cancellationToken).ConfigureAwait(false);
+            (legs[0], int peerWindow) = await DialLegAsync(0, bundleId, StripeHelloStatus.Accepted, cancellationToken).ConfigureAwait(false);
             var others = new Task<(TransportConnection, int)>[_legs - 1];
             for (int i = 1; i < _legs; i++)
             {
-                others[i - 1] = DialLegAsync(i, bundleId, cancellationToken).AsTask();
+                others[i - 1] = DialLegAsync(i, bundleId, StripeHelloStatus.Accepted, cancellationToken).AsTask();
             }
 
             try
@@ -54,7 +54,7 @@ internal sealed class StripeDialer : IConnectionDialer
             }
 
             TransportConnection[] connected = [.. legs.Select(l => l!)];
-            StripeStream stream = _owner.CreateBundle(connected, peerWindow);
+            StripeStream stream = _owner.CreateBundle(connected, peerWindow, (index, ct) => RedialAsync(bundleId, index, ct));
             return connected[0].WithLayer(stream, _part);
         }
         catch
@@ -75,7 +75,12 @@ internal sealed class StripeDialer : IConnectionDialer
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
     }
 
-    private async ValueTask<(TransportConnection Connection, int PeerWindow)> DialLegAsync(int index, UInt128 bundleId, CancellationToken cancellationToken)
+    /// <summary>Dials a new connection for the dead leg <paramref name="index"/> and greets it as a rejoin of the running bundle.</summary>
+    private async ValueTask<TransportConnection> RedialAsync(UInt128 bundleId, int index, CancellationToken cancellationToken) =>
+        (await DialLegAsync(index, bundleId, StripeHelloStatus.Rejoin, cancellationToken).ConfigureAwait(false)).Connection;
+
+    /// <summary>Dials one leg and exchanges hellos; <paramref name="request"/> is 0 for a new bundle's leg or <see cref="StripeHelloStatus.Rejoin"/>.</summary>
+    private async ValueTask<(TransportConnection Connection, int PeerWindow)> DialLegAsync(int index, UInt128 bundleId, StripeHelloStatus request, CancellationToken cancellationToken)
     {
         TransportConnection connection = await _inner.DialAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -83,7 +88,7 @@ internal sealed class StripeDialer : IConnectionDialer
             using var timeout = new CancellationTokenSource(_owner.Options.BundleTimeout, _owner.Options.TimeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             byte[] hello = new byte[StripeWire.HelloSize];
-            StripeWire.WriteHello(hello, _legs, index, StripeHelloStatus.Accepted, _owner.Options.ReceiveWindowBytes, bundleId);
+            StripeWire.WriteHello(hello, _legs, index, request, _owner.Options.ReceiveWindowBytes, bundleId);
             try
             {
                 await connection.Stream.WriteAsync(hello, linked.Token).ConfigureAwait(false);
@@ -111,7 +116,7 @@ internal sealed class StripeDialer : IConnectionDialer
 
             if (reply.Status != StripeHelloStatus.Accepted)
             {
-                string why = Describe(reply.Status);
+                string why = request == StripeHelloStatus.Rejoin ? "rejoin: " + DescribeRejoin(reply.Status) : Describe(reply.Status);
                 throw new TransportException(TransportError.LayerFailed, $"Stripe leg {index} of {Address} was refused by the server: {why}.", new StripeException(StripeError.Refused, why));
             }
 
@@ -129,6 +134,14 @@ internal sealed class StripeDialer : IConnectionDialer
             throw;
         }
     }
+
+    internal static string DescribeRejoin(StripeHelloStatus status) => status switch
+    {
+        StripeHelloStatus.UnknownBundle => "the server no longer has that bundle",
+        StripeHelloStatus.NotInBundle => "the server did not accept the leg as a member of the bundle (other leg count or peer identity, or no rejoins left)",
+        StripeHelloStatus.Unsupported => "the server does not support rejoining legs (an older Weft); the bundle goes on with its other legs",
+        _ => Describe(status),
+    };
 
     internal static string Describe(StripeHelloStatus status) => status switch
     {

@@ -71,6 +71,9 @@ internal sealed class StripeLeg
     public long BytesReceived;
     public long ResentBytes;
 
+    /// <summary>How many connections this leg's slot had before this one (each a rejoin after the previous died).</summary>
+    public int Rejoins { get; init; }
+
     public Task ReadLoop { get; set; } = Task.CompletedTask;
 
     public Task WriteLoop { get; set; } = Task.CompletedTask;

@@ -8,7 +8,9 @@ namespace Weft.Transports.Stripe;
 /// opens a pending bundle; the other legs must name a pending bundle, fit its leg count and a free index,
 /// and (when the layers below authenticated the peer) carry the same peer identity. A bundle that does not
 /// get all its legs within <see cref="StripeOptions.BundleTimeout"/> is dropped. Complete bundles queue for
-/// <see cref="AcceptAsync"/>.
+/// <see cref="AcceptAsync"/>. A running bundle accepted here can take a rejoining leg (hello status
+/// <see cref="StripeHelloStatus.Rejoin"/>) in the slot of a dead one, if it proves membership the same way:
+/// the bundle id, the leg count, and the peer identity of leg 0; at most <see cref="StripeOptions.MaxLegRejoins"/> times.
 /// </summary>
 internal sealed class StripeListener : IConnectionListener
 {
@@ -19,6 +21,7 @@ internal sealed class StripeListener : IConnectionListener
     private readonly StripeOptions _options;
     private readonly Lock _lock = new();
     private readonly Dictionary<UInt128, PendingBundle> _pending = [];
+    private readonly Dictionary<UInt128, RunningBundle> _running = [];
     private readonly HashSet<Task> _handlers = [];
     private readonly Channel<TransportConnection> _ready;
     private readonly SemaphoreSlim _greeting;
@@ -166,6 +169,12 @@ internal sealed class StripeListener : IConnectionListener
             await leg.Stream.ReadExactlyAsync(hello, linked.Token).ConfigureAwait(false);
             StripeHello request = StripeWire.ReadHello(hello);
 
+            if (request.Status == StripeHelloStatus.Rejoin)
+            {
+                owned = await RejoinAsync(request, leg, hello, linked.Token).ConfigureAwait(false);
+                return;
+            }
+
             (StripeHelloStatus status, PendingBundle? bundle) = Reserve(request, leg);
             StripeWire.WriteHello(hello, request.LegCount, request.LegIndex, status, _options.ReceiveWindowBytes, request.BundleId);
             try
@@ -191,13 +200,28 @@ internal sealed class StripeListener : IConnectionListener
                 return;
             }
 
+            // Registered as running before the bundle starts, so that its close (however early) unregisters it.
+            var running = new RunningBundle(request.LegCount, bundle.Authentication, bundle.PeerIdentity);
             lock (_lock)
             {
                 _pending.Remove(request.BundleId);
+                _running[request.BundleId] = running;
             }
 
             bundle.CancelTimeout();
-            StripeStream stream = _owner.CreateBundle(complete, bundle.PeerWindow);
+
+            StripeStream stream = _owner.CreateBundle(complete, bundle.PeerWindow, onClosed: _ =>
+            {
+                lock (_lock)
+                {
+                    _running.Remove(request.BundleId);
+                }
+            });
+            lock (_lock)
+            {
+                running.Stream = stream;
+            }
+
             TransportConnection connection = complete[0].WithLayer(stream, _part);
             try
             {
@@ -223,6 +247,46 @@ internal sealed class StripeListener : IConnectionListener
         }
     }
 
+    /// <summary>A rejoin hello: answers it and, when accepted, hands the leg to the running bundle. Returns whether the leg is owned by the bundle now.</summary>
+    private async Task<bool> RejoinAsync(StripeHello request, TransportConnection leg, byte[] hello, CancellationToken cancellationToken)
+    {
+        StripeHelloStatus status;
+        StripeStream? stream = null;
+        if (request.LegCount < 1 || request.LegCount > _maxLegs || request.LegIndex >= request.LegCount || request.ReceiveWindow < StripeWire.HeaderSize + 1)
+        {
+            status = StripeHelloStatus.Unsupported;
+        }
+        else
+        {
+            lock (_lock)
+            {
+                if (!_running.TryGetValue(request.BundleId, out RunningBundle? running) || running.Stream is null)
+                {
+                    status = StripeHelloStatus.UnknownBundle;
+                }
+                else if (running.LegCount != request.LegCount || running.Authentication != leg.Authentication || running.PeerIdentity != leg.PeerIdentity
+                    || running.Rejoins >= _options.MaxLegRejoins)
+                {
+                    // Not a member: another leg count or, when the layers below authenticate, another peer than leg 0's.
+                    status = StripeHelloStatus.NotInBundle;
+                }
+                else
+                {
+                    running.Rejoins++;
+                    stream = running.Stream;
+                    status = StripeHelloStatus.Accepted;
+                }
+            }
+        }
+
+        StripeWire.WriteHello(hello, request.LegCount, request.LegIndex, status, _options.ReceiveWindowBytes, request.BundleId);
+        await leg.Stream.WriteAsync(hello, cancellationToken).ConfigureAwait(false);
+        await leg.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        // Only after the answer is on the wire may the bundle write frames on the leg.
+        return stream is not null && stream.TryAttachLeg(request.LegIndex, leg);
+    }
+
     /// <summary>Decides whether the leg may join and, if so, reserves its place (under the lock).</summary>
     private (StripeHelloStatus Status, PendingBundle? Bundle) Reserve(StripeHello request, TransportConnection leg)
     {
@@ -240,7 +304,7 @@ internal sealed class StripeListener : IConnectionListener
 
             if (request.LegIndex == 0)
             {
-                if (_pending.ContainsKey(request.BundleId))
+                if (_pending.ContainsKey(request.BundleId) || _running.ContainsKey(request.BundleId))
                 {
                     return (StripeHelloStatus.NotInBundle, null);
                 }
@@ -299,6 +363,20 @@ internal sealed class StripeListener : IConnectionListener
         await bundle.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>A complete bundle that may take rejoining legs: what a rejoining leg must match.</summary>
+    private sealed class RunningBundle(int legCount, ConnectionAuthentication authentication, string? peerIdentity)
+    {
+        public int LegCount { get; } = legCount;
+
+        public ConnectionAuthentication Authentication { get; } = authentication;
+
+        public string? PeerIdentity { get; } = peerIdentity;
+
+        public StripeStream? Stream { get; set; }
+
+        public int Rejoins { get; set; }
+    }
+
     /// <summary>A bundle waiting for its legs. Its slots are reserved when a hello is accepted and committed once the answer is written.</summary>
     private sealed class PendingBundle : IAsyncDisposable
     {
@@ -323,6 +401,10 @@ internal sealed class StripeListener : IConnectionListener
         }
 
         public int PeerWindow { get; }
+
+        public ConnectionAuthentication Authentication => _authentication;
+
+        public string? PeerIdentity => _peerIdentity;
 
         public void StartTimeout(StripeOptions options, Func<Task> expire)
         {

@@ -69,6 +69,23 @@ public sealed class StripeOptions
     /// </summary>
     public TimeSpan LegStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Client: how many times in a row a dead leg is re-dialled (a rejoin of the running bundle) before this
+    /// side gives up on it and goes on with the legs it has. 0 turns re-dialling off. A refusal by the server
+    /// (e.g. one that does not support rejoining) stops at once. Legs are re-dialled only while at least one
+    /// leg is alive: when the last one dies, the bundle fails. Default 5.
+    /// </summary>
+    public int LegRedialAttempts { get; init; } = 5;
+
+    /// <summary>
+    /// Client: the wait before the first re-dial of a dead leg; it doubles after each failed attempt, up to
+    /// 16 times this. Default 250 ms.
+    /// </summary>
+    public TimeSpan LegRedialDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Server: most leg rejoins accepted per bundle over its life; further rejoins are refused. Default 64.</summary>
+    public int MaxLegRejoins { get; init; } = 64;
+
     /// <summary>Time source for the timeouts. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -90,6 +107,9 @@ public sealed class StripeOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(AcceptBacklog, 1, nameof(AcceptBacklog));
         ArgumentOutOfRangeException.ThrowIfLessThan(CloseTimeout, TimeSpan.Zero, nameof(CloseTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(LegStallTimeout, TimeSpan.Zero, nameof(LegStallTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegative(LegRedialAttempts, nameof(LegRedialAttempts));
+        ArgumentOutOfRangeException.ThrowIfLessThan(LegRedialDelay, TimeSpan.Zero, nameof(LegRedialDelay));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxLegRejoins, nameof(MaxLegRejoins));
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 }

@@ -218,6 +218,7 @@ public sealed partial class StripeStream
             {
                 PumpRetransmitsLocked();
                 WakeWriterLocked();
+                StartRedialLocked(leg.Index);
                 return;
             }
 
@@ -319,7 +320,20 @@ public sealed partial class StripeStream
             await Quietly.DisposeAsync(leg.Connection).ConfigureAwait(false);
         }
 
-        await Task.WhenAll(_legs.SelectMany(l => new[] { l.ReadLoop, l.WriteLoop })).ConfigureAwait(false);
+        StripeLeg[] retired;
+        Task[] redials;
+        lock (_lock)
+        {
+            retired = [.. _retired];
+            redials = [.. _redials];
+        }
+
+        foreach (StripeLeg leg in retired)
+        {
+            await Quietly.DisposeAsync(leg.Connection).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_legs.Concat(retired).SelectMany(l => new[] { l.ReadLoop, l.WriteLoop }).Concat(redials)).ConfigureAwait(false);
         lock (_lock)
         {
             foreach (StripeChunk chunk in _ready)

@@ -19,7 +19,7 @@ namespace Weft.Transports.Stripe;
 /// <para>Security: the stripe layer itself neither encrypts nor authenticates; put a secure layer above it
 /// (<c>…~stripe:4~shs:KEY</c>), which then authenticates every byte of the bundle. See docs/protocol.md.</para>
 /// </remarks>
-public sealed partial class StripeStream : Stream, IHalfCloseable
+public sealed partial class StripeStream : Stream, IHalfCloseable, ILegStatisticsSource
 {
     private readonly Lock _lock = new();
     private readonly StripeLeg[] _legs;
@@ -32,9 +32,16 @@ public sealed partial class StripeStream : Stream, IHalfCloseable
     private readonly Lazy<Task> _dispose;
     private int _disposed;
 
-    internal StripeStream(IReadOnlyList<TransportConnection> legs, int peerReceiveWindow, StripeOptions options, Action<StripeStream>? onClosed)
+    internal StripeStream(
+        IReadOnlyList<TransportConnection> legs,
+        int peerReceiveWindow,
+        StripeOptions options,
+        Func<int, CancellationToken, ValueTask<TransportConnection>>? redial,
+        Action<StripeStream>? onClosed)
     {
         _options = options;
+        _redial = redial;
+        _redialing = new bool[legs.Count];
         _time = options.TimeProvider;
         _onClosed = onClosed;
         _legs = [.. legs.Select((c, i) => new StripeLeg(i, c))];
@@ -46,7 +53,7 @@ public sealed partial class StripeStream : Stream, IHalfCloseable
     /// <summary>How many legs the bundle was made with.</summary>
     public int LegCount => _legs.Length;
 
-    /// <summary>How many legs are still alive.</summary>
+    /// <summary>How many legs are alive now (a leg that died and was re-dialled counts again once it rejoined).</summary>
     public int AliveLegCount
     {
         get
@@ -88,11 +95,11 @@ public sealed partial class StripeStream : Stream, IHalfCloseable
 
     /// <summary>A snapshot of every leg (bytes, queue depth, liveness), in leg order.</summary>
     /// <returns>One entry per leg.</returns>
-    public IReadOnlyList<StripeLegStatistics> GetLegStatistics()
+    public IReadOnlyList<LegStatistics> GetLegStatistics()
     {
         lock (_lock)
         {
-            return [.. _legs.Select(l => new StripeLegStatistics(
+            return [.. _legs.Select(l => new LegStatistics(
                 l.Index,
                 l.Connection.RemoteEndPoint,
                 l.Alive,
@@ -102,7 +109,8 @@ public sealed partial class StripeStream : Stream, IHalfCloseable
                 l.UnackedBytes,
                 Interlocked.Read(ref l.ResentBytes),
                 l.Bandwidth,
-                TimeSpan.FromSeconds(l.MinRtt)))];
+                TimeSpan.FromSeconds(l.MinRtt),
+                l.Rejoins))];
         }
     }
 

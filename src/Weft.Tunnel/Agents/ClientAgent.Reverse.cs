@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Weft.Mux;
 using Weft.Tunnel.Forwards;
 using Weft.Tunnel.Routing;
+using Weft.Tunnel.Status;
 
 namespace Weft.Tunnel.Agents;
 
@@ -19,7 +20,7 @@ public sealed partial class ClientAgent
             try
             {
                 await RouteIo.WriteAsync(control, new ListenRequest(forward.Spec.BindHost, forward.Spec.BindPort), cancellationToken).ConfigureAwait(false);
-                answer = await RouteIo.ReadAsync(control, _options.RequestTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                answer = await RouteIo.ReadAsync(control, _options.RequestTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (RouteProtocolException ex)
             {
@@ -43,6 +44,7 @@ public sealed partial class ClientAgent
             forward.BoundEndPoint = reply.Message;
             forward.BoundPort = ParsePort(reply.Message);
             Log.ForwardListening(_logger, forward.Option, forward.Spec.ToString(), reply.Message);
+            _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.ForwardBound, Address = _options.Upstream!, Forward = forward.Spec, BoundEndPoint = reply.Message });
 
             // The control stream stays open for the session's life: closing it would close the port. It ends with the session.
             _tasks.Run(async () =>
@@ -60,7 +62,9 @@ public sealed partial class ClientAgent
                 }
                 finally
                 {
+                    string? was = forward.BoundEndPoint;
                     forward.BoundEndPoint = null;
+                    _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.ForwardUnbound, Address = _options.Upstream!, Forward = forward.Spec, BoundEndPoint = was, Reason = "the session to the upstream ended" });
                     control.Abort();
                     await control.DisposeAsync().ConfigureAwait(false);
                 }
@@ -76,7 +80,7 @@ public sealed partial class ClientAgent
         RouteMessage request;
         try
         {
-            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, TimeProvider.System, _stop.Token).ConfigureAwait(false);
+            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
         }
         catch (RouteProtocolException ex)
         {

@@ -34,6 +34,7 @@ public sealed partial class ClientAgent
         {
             IPAddress address = await ResolveBindAsync(forward.Spec, cancellationToken).ConfigureAwait(false);
             var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            UdpSocketBuffers.Enlarge(socket);
             try
             {
                 socket.Bind(new IPEndPoint(address, forward.Spec.BindPort));

@@ -26,6 +26,7 @@ public sealed partial class ClientAgent : ITunnelHost
     private readonly List<ForwardState> _forwards;
     private readonly List<Socket> _listeners = [];
     private readonly List<UdpForward> _udp = [];
+    private readonly HostLifecycle _lifecycle;
     private UpstreamConnector? _connector;
     private DateTimeOffset _startedAt;
     private int _started;
@@ -42,7 +43,18 @@ public sealed partial class ClientAgent : ITunnelHost
         _options = options;
         _forwards = [.. options.Forwards.Select(f => new ForwardState(f.WithDefaultServer(options.DefaultServer)))];
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Weft.Tunnel.ClientAgent");
+        _lifecycle = new HostLifecycle(this, _logger);
     }
+
+    /// <inheritdoc/>
+    public event EventHandler<TunnelEventArgs>? Changed
+    {
+        add => _lifecycle.Changed += value;
+        remove => _lifecycle.Changed -= value;
+    }
+
+    /// <inheritdoc/>
+    public Task Completion => _lifecycle.Completion;
 
     /// <inheritdoc/>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -52,7 +64,7 @@ public sealed partial class ClientAgent : ITunnelHost
             throw new InvalidOperationException("The client agent is already started.");
         }
 
-        _startedAt = DateTimeOffset.UtcNow;
+        _startedAt = _options.TimeProvider.GetUtcNow();
         try
         {
             foreach (ForwardState forward in _forwards)
@@ -90,7 +102,7 @@ public sealed partial class ClientAgent : ITunnelHost
         }
 
         var client = new MultiAddressClient(_options.Registry!, _options.Client);
-        _connector = new UpstreamConnector(_options.Upstream!, client, _options.Mux, _options.Reconnect, _logger, SetUpSessionAsync, OnUpstreamStream);
+        _connector = new UpstreamConnector(_options.Upstream!, client, _options.Mux, _options.Reconnect, _logger, SetUpSessionAsync, OnUpstreamStream, _options.TimeProvider, _lifecycle.Raise);
         UpstreamConnector connector = _connector;
         _tasks.Run(() => connector.RunAsync(_stop.Token));
     }
@@ -165,6 +177,7 @@ public sealed partial class ClientAgent : ITunnelHost
 
         await _tasks.WaitAllAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _lifecycle.Stopped();
     }
 
     /// <summary>Sends a route request on a new stream of the current session and waits for the answer.</summary>
@@ -187,7 +200,7 @@ public sealed partial class ClientAgent : ITunnelHost
         try
         {
             await RouteIo.WriteAsync(stream, new OpenRequest(server, target), cancellationToken).ConfigureAwait(false);
-            RouteMessage answer = await RouteIo.ReadAsync(stream, _options.RequestTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            RouteMessage answer = await RouteIo.ReadAsync(stream, _options.RequestTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             if (answer is not RouteReply reply)
             {
                 throw new TunnelException(RouteHop.Relay, RouteStatus.BadRequest, "answered with something other than a reply");

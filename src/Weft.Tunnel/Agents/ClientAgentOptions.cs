@@ -45,6 +45,12 @@ public sealed class ClientAgentOptions
     /// <summary>Time allowed to connect an <c>-R</c> forward's local target. Default: 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The clock for reconnect backoff, request timeouts and rate limits (tests pass a manual clock to run
+    /// reconnect schedules on fake time). Default: <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Mux settings; null for <see cref="MuxOptions"/>' defaults.</summary>
     public MuxOptions? Mux { get; init; }
 

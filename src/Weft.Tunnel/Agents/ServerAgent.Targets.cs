@@ -66,6 +66,11 @@ public sealed partial class ServerAgent
             foreach (IPAddress address in addresses)
             {
                 var candidate = new Socket(address.AddressFamily, target.Udp ? SocketType.Dgram : SocketType.Stream, target.Udp ? ProtocolType.Udp : ProtocolType.Tcp);
+                if (target.Udp)
+                {
+                    Udp.UdpSocketBuffers.Enlarge(candidate);
+                }
+
                 try
                 {
                     await candidate.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);

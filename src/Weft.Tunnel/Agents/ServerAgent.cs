@@ -34,6 +34,7 @@ public sealed partial class ServerAgent : ITunnelHost
     private readonly ConcurrentDictionary<ReverseListener, byte> _reverse = new();
     private readonly TrafficCounter _traffic = new();
     private readonly List<MultiAddressServer> _servers = [];
+    private readonly HostLifecycle _lifecycle;
     private DateTimeOffset _startedAt;
     private long _totalStreams;
     private long _refusedStreams;
@@ -51,9 +52,20 @@ public sealed partial class ServerAgent : ITunnelHost
         options.Validate();
         _options = options;
         _names = [.. options.Names];
-        _limiter = new StreamLimiter(options.Limits, TimeProvider.System);
+        _limiter = new StreamLimiter(options.Limits, options.TimeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Weft.Tunnel.ServerAgent");
+        _lifecycle = new HostLifecycle(this, _logger);
     }
+
+    /// <inheritdoc/>
+    public event EventHandler<TunnelEventArgs>? Changed
+    {
+        add => _lifecycle.Changed += value;
+        remove => _lifecycle.Changed -= value;
+    }
+
+    /// <inheritdoc/>
+    public Task Completion => _lifecycle.Completion;
 
     /// <summary>Direct mode: the bound listen addresses after <see cref="StartAsync"/> (empty without direct mode).</summary>
     public IReadOnlyList<MultiAddress> BoundAddresses { get; private set; } = [];
@@ -66,7 +78,7 @@ public sealed partial class ServerAgent : ITunnelHost
             throw new InvalidOperationException("The server agent is already started.");
         }
 
-        _startedAt = DateTimeOffset.UtcNow;
+        _startedAt = _options.TimeProvider.GetUtcNow();
         _servers.AddRange(await AuthenticatedAccept.StartListenersAsync(_options.Registry!, _options.Listen, _options.Server, address => Log.DirectListening(_logger, address), cancellationToken).ConfigureAwait(false));
         BoundAddresses = [.. _servers.Select(s => s.BoundAddress)];
         foreach (MultiAddressServer server in _servers)
@@ -77,7 +89,7 @@ public sealed partial class ServerAgent : ITunnelHost
         var client = new MultiAddressClient(_options.Registry!, _options.Client);
         foreach (string relay in _options.Relays)
         {
-            var connector = new UpstreamConnector(relay, client, _options.Mux, _options.Reconnect, _logger, RegisterAsync, OnRelayStream);
+            var connector = new UpstreamConnector(relay, client, _options.Mux, _options.Reconnect, _logger, RegisterAsync, OnRelayStream, _options.TimeProvider, _lifecycle.Raise);
             _relays.Add(connector);
             _tasks.Run(() => connector.RunAsync(_stop.Token));
         }
@@ -141,6 +153,7 @@ public sealed partial class ServerAgent : ITunnelHost
 
         await _tasks.WaitAllAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _lifecycle.Stopped();
     }
 
     private async Task RegisterAsync(MuxSession session, CancellationToken cancellationToken)
@@ -153,7 +166,7 @@ public sealed partial class ServerAgent : ITunnelHost
             RouteMessage answer;
             try
             {
-                answer = await RouteIo.ReadAsync(stream, _options.RequestTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                answer = await RouteIo.ReadAsync(stream, _options.RequestTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (RouteProtocolException ex)
             {
@@ -180,14 +193,16 @@ public sealed partial class ServerAgent : ITunnelHost
     private Task AcceptDirectAsync(MultiAddressServer server) =>
         AuthenticatedAccept.RunAsync(server, () => _directPeers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            var peer = new DirectPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
+            var peer = new DirectPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux), connection.FindLayerStream<ILegStatisticsSource>());
             _directPeers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, connection.RemoteEndPoint);
+            _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionUp, Address = peer.RemoteEndPoint, PeerKey = key, Generation = 1 });
             _tasks.Run(() => ServeDirectPeerAsync(peer));
         }, _stop.Token);
 
     private async Task ServeDirectPeerAsync(DirectPeer peer)
     {
+        string reason = "stopping";
         try
         {
             while (true)
@@ -199,12 +214,14 @@ public sealed partial class ServerAgent : ITunnelHost
         }
         catch (Exception ex)
         {
-            Log.RelayAgentDisconnected(_logger, peer.Key, peer.RemoteEndPoint, peer.Session.TerminationException?.Message ?? ex.Message);
+            reason = peer.Session.TerminationException?.Message ?? ex.Message;
+            Log.RelayAgentDisconnected(_logger, peer.Key, peer.RemoteEndPoint, reason);
         }
         finally
         {
             _directPeers.TryRemove(peer, out _);
             await peer.Session.DisposeAsync().ConfigureAwait(false);
+            _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionDown, Address = peer.RemoteEndPoint, PeerKey = peer.Key, Generation = 1, Reason = reason });
         }
     }
 
@@ -214,7 +231,7 @@ public sealed partial class ServerAgent : ITunnelHost
         RouteMessage request;
         try
         {
-            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, TimeProvider.System, _stop.Token).ConfigureAwait(false);
+            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
         }
         catch (RouteProtocolException ex)
         {
@@ -248,7 +265,7 @@ public sealed partial class ServerAgent : ITunnelHost
                 await ReverseListener.ServeAsync(
                     stream, listen, peerKey!, direct!.Session,
                     (key, loopback, port) => _options.ReverseForwards.Any(r => r.Allows(key, loopback, port)),
-                    _reverse, _limiter, _options.RequestTimeout, RouteHop.Server, _logger, _tasks, _stop.Token).ConfigureAwait(false);
+                    _reverse, _limiter, _options.RequestTimeout, RouteHop.Server, _logger, _tasks, _lifecycle.Raise, _stop.Token).ConfigureAwait(false);
                 break;
             default:
                 await RefuseAsync(stream, who, request.Type.ToString(), RouteStatus.BadRequest, $"bad request: a {request.Type} request is not accepted {(fromRelay ? "from a relay" : "on a direct session")}").ConfigureAwait(false);
@@ -264,7 +281,7 @@ public sealed partial class ServerAgent : ITunnelHost
     }
 
     /// <summary>A client agent connected directly (direct mode).</summary>
-    private sealed class DirectPeer(string key, string remoteEndPoint, MuxSession session)
+    private sealed class DirectPeer(string key, string remoteEndPoint, MuxSession session, ILegStatisticsSource? legs)
     {
         public long TotalStreams;
 
@@ -289,6 +306,7 @@ public sealed partial class ServerAgent : ITunnelHost
             BytesReceived = Session.BytesReceived,
             Since = Since,
             Generation = 1,
+            Legs = legs?.GetLegStatistics() ?? [],
         };
     }
 }

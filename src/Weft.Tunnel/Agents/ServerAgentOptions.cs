@@ -44,6 +44,12 @@ public sealed class ServerAgentOptions
     /// <summary>A UDP flow with no datagram either way for this long is closed. Default: 60 s.</summary>
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The clock for reconnect backoff, request timeouts and rate limits (tests pass a manual clock to run
+    /// reconnect schedules on fake time). Default: <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Mux settings; null for <see cref="MuxOptions"/>' defaults.</summary>
     public MuxOptions? Mux { get; init; }
 

@@ -19,14 +19,17 @@ internal sealed class UpstreamConnector
     private readonly ILogger _logger;
     private readonly Func<MuxSession, CancellationToken, Task> _setUp;
     private readonly Action<MuxSession, MuxStream> _onStream;
+    private readonly TimeProvider _time;
+    private readonly Action<TunnelEventArgs> _raise;
     private readonly Random _random = new();
     private readonly object _sync = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MuxSession? _current;
     private string? _peerKey;
+    private ILegStatisticsSource? _legs;
     private TunnelSessionState _state = TunnelSessionState.Connecting;
     private int _generation;
-    private DateTimeOffset _since = DateTimeOffset.UtcNow;
+    private DateTimeOffset _since;
     private string? _lastError;
     private long _totalStreams;
 
@@ -37,8 +40,12 @@ internal sealed class UpstreamConnector
         ReconnectPolicy policy,
         ILogger logger,
         Func<MuxSession, CancellationToken, Task> setUp,
-        Action<MuxSession, MuxStream> onStream)
+        Action<MuxSession, MuxStream> onStream,
+        TimeProvider time,
+        Action<TunnelEventArgs> raise)
     {
+        _time = time;
+        _raise = raise;
         _address = address;
         _client = client;
         _mux = mux;
@@ -46,6 +53,7 @@ internal sealed class UpstreamConnector
         _logger = logger;
         _setUp = setUp;
         _onStream = onStream;
+        _since = time.GetUtcNow();
     }
 
     /// <summary>The session in use, or null while there is none.</summary>
@@ -95,6 +103,7 @@ internal sealed class UpstreamConnector
                 Since = _since,
                 Generation = _generation,
                 LastError = _lastError,
+                Legs = session is null ? [] : _legs?.GetLegStatistics() ?? [],
             };
         }
     }
@@ -104,7 +113,7 @@ internal sealed class UpstreamConnector
         int attempt = 0;
         while (!stop.IsCancellationRequested)
         {
-            long started = Environment.TickCount64;
+            long started = _time.GetTimestamp();
             bool wasUp = false;
             MuxSession? session = null;
             try
@@ -127,16 +136,18 @@ internal sealed class UpstreamConnector
                 {
                     _current = session;
                     _peerKey = connection.PeerIdentity;
+                    _legs = connection.FindLayerStream<ILegStatisticsSource>();
                     _state = TunnelSessionState.Connected;
-                    _since = DateTimeOffset.UtcNow;
+                    _since = _time.GetUtcNow();
                     _lastError = null;
                     generation = ++_generation;
                     _connected.TrySetResult();
                 }
 
                 wasUp = true;
-                started = Environment.TickCount64;
+                started = _time.GetTimestamp();
                 Log.AgentConnected(_logger, _address, generation);
+                _raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionUp, IsUpstream = true, Address = _address, PeerKey = connection.PeerIdentity, Generation = generation });
                 while (true)
                 {
                     MuxStream stream = await session.AcceptStreamAsync(stop).ConfigureAwait(false);
@@ -146,14 +157,19 @@ internal sealed class UpstreamConnector
             catch (Exception ex) when (!stop.IsCancellationRequested)
             {
                 string reason = Describe(ex, session);
-                long lived = Environment.TickCount64 - started;
-                attempt = wasUp && lived >= _policy.ResetAfter.TotalMilliseconds ? 0 : wasUp ? attempt : attempt + 1;
+                TimeSpan lived = _time.GetElapsedTime(started);
+                attempt = wasUp && lived >= _policy.ResetAfter ? 0 : wasUp ? attempt : attempt + 1;
                 TimeSpan delay = _policy.GetDelay(attempt, _random);
                 Log.AgentSessionFailed(_logger, _address, reason, (long)delay.TotalMilliseconds);
                 await DropAsync(session, reason).ConfigureAwait(false);
+                if (wasUp)
+                {
+                    _raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionDown, IsUpstream = true, Address = _address, Generation = GenerationNow, Reason = reason });
+                }
+
                 try
                 {
-                    await Task.Delay(delay, stop).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -163,7 +179,23 @@ internal sealed class UpstreamConnector
             catch (Exception)
             {
                 await DropAsync(session, "stopping").ConfigureAwait(false);
+                if (wasUp)
+                {
+                    _raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionDown, IsUpstream = true, Address = _address, Generation = GenerationNow, Reason = "stopping" });
+                }
+
                 return;
+            }
+        }
+    }
+
+    private int GenerationNow
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _generation;
             }
         }
     }
@@ -175,6 +207,7 @@ internal sealed class UpstreamConnector
             if (_current == session || session is null)
             {
                 _current = null;
+                _legs = null;
                 if (_connected.Task.IsCompleted)
                 {
                     _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -183,7 +216,7 @@ internal sealed class UpstreamConnector
 
             _state = TunnelSessionState.WaitingToRetry;
             _lastError = reason;
-            _since = DateTimeOffset.UtcNow;
+            _since = _time.GetUtcNow();
         }
 
         if (session is not null)

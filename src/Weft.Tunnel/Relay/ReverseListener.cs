@@ -55,6 +55,7 @@ internal sealed class ReverseListener
     public TunnelForwardStatus GetStatus() => new()
     {
         Spec = _spec,
+        Owner = _key,
         BoundEndPoint = BoundEndPoint,
         ActiveConnections = Volatile.Read(ref _active),
         TotalConnections = Interlocked.Read(ref _total),
@@ -77,6 +78,7 @@ internal sealed class ReverseListener
         RouteHop hop,
         ILogger logger,
         BackgroundTasks tasks,
+        Action<TunnelEventArgs> raise,
         CancellationToken stop)
     {
         string what = $"-R {ForwardSpec.FormatHost(request.Host)}:{request.Port}";
@@ -126,6 +128,7 @@ internal sealed class ReverseListener
         {
             await RouteIo.WriteAsync(control, RouteReply.Ok(hop, listener.BoundEndPoint), stop).ConfigureAwait(false);
             Log.ReverseListening(logger, key, listener.BoundEndPoint);
+            raise(new TunnelEventArgs { Kind = TunnelEventKind.ForwardBound, Address = listener.BoundEndPoint, PeerKey = key, Forward = listener._spec, BoundEndPoint = listener.BoundEndPoint });
             Task accept = listener.AcceptLoopAsync(tasks, lifetime.Token);
 
             // The agent holds the Listen stream open for as long as it wants the port; its end (or the session's) closes it.
@@ -147,7 +150,11 @@ internal sealed class ReverseListener
         }
         finally
         {
-            registry.TryRemove(listener, out _);
+            if (registry.TryRemove(listener, out _))
+            {
+                raise(new TunnelEventArgs { Kind = TunnelEventKind.ForwardUnbound, Address = listener.BoundEndPoint, PeerKey = key, Forward = listener._spec, BoundEndPoint = listener.BoundEndPoint, Reason = "the agent let the port go or its session ended" });
+            }
+
             socket.Dispose();
             control.Abort();
             await control.DisposeAsync().ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed class TunnelRelay : ITunnelHost
     private readonly ConcurrentDictionary<string, RelayPeer> _names = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ReverseListener, byte> _reverse = new();
     private readonly List<MultiAddressServer> _servers = [];
+    private readonly HostLifecycle _lifecycle;
     private DateTimeOffset _startedAt;
     private long _totalStreams;
     private long _refusedStreams;
@@ -47,9 +48,20 @@ public sealed class TunnelRelay : ITunnelHost
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _limiter = new StreamLimiter(options.Limits, TimeProvider.System);
+        _limiter = new StreamLimiter(options.Limits, options.TimeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Weft.Tunnel.Relay");
+        _lifecycle = new HostLifecycle(this, _logger);
     }
+
+    /// <inheritdoc/>
+    public event EventHandler<TunnelEventArgs>? Changed
+    {
+        add => _lifecycle.Changed += value;
+        remove => _lifecycle.Changed -= value;
+    }
+
+    /// <inheritdoc/>
+    public Task Completion => _lifecycle.Completion;
 
     /// <summary>The bound listen addresses (real ports) after <see cref="StartAsync"/>: one multiaddress per configured listen entry.</summary>
     public IReadOnlyList<MultiAddress> BoundAddresses { get; private set; } = [];
@@ -62,7 +74,7 @@ public sealed class TunnelRelay : ITunnelHost
             throw new InvalidOperationException("The relay is already started.");
         }
 
-        _startedAt = DateTimeOffset.UtcNow;
+        _startedAt = _options.TimeProvider.GetUtcNow();
         _servers.AddRange(await AuthenticatedAccept.StartListenersAsync(_options.Registry!, _options.Listen, _options.Server, address => Log.RelayListening(_logger, address), cancellationToken).ConfigureAwait(false));
         BoundAddresses = [.. _servers.Select(s => s.BoundAddress)];
         foreach (MultiAddressServer server in _servers)
@@ -106,19 +118,22 @@ public sealed class TunnelRelay : ITunnelHost
 
         await _tasks.WaitAllAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _lifecycle.Stopped();
     }
 
     private Task AcceptAsync(MultiAddressServer server) =>
         AuthenticatedAccept.RunAsync(server, () => _peers.Count, _options.Limits.MaxSessions, _logger, (connection, key) =>
         {
-            var peer = new RelayPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux));
+            var peer = new RelayPeer(key, connection.RemoteEndPoint ?? connection.Address.ToString(), MuxSession.CreateServer(connection.Stream, _options.Mux), connection.FindLayerStream<ILegStatisticsSource>());
             _peers.TryAdd(peer, 0);
             Log.RelayAgentConnected(_logger, key, peer.RemoteEndPoint);
+            _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionUp, Address = peer.RemoteEndPoint, PeerKey = key, Generation = 1 });
             _tasks.Run(() => ServePeerAsync(peer));
         }, _stop.Token);
 
     private async Task ServePeerAsync(RelayPeer peer)
     {
+        string reason = "stopping";
         try
         {
             while (true)
@@ -129,7 +144,8 @@ public sealed class TunnelRelay : ITunnelHost
         }
         catch (Exception ex)
         {
-            Log.RelayAgentDisconnected(_logger, peer.Key, peer.RemoteEndPoint, peer.Session.TerminationException?.Message ?? ex.Message);
+            reason = peer.Session.TerminationException?.Message ?? ex.Message;
+            Log.RelayAgentDisconnected(_logger, peer.Key, peer.RemoteEndPoint, reason);
         }
         finally
         {
@@ -140,6 +156,7 @@ public sealed class TunnelRelay : ITunnelHost
 
             _peers.TryRemove(peer, out _);
             await peer.Session.DisposeAsync().ConfigureAwait(false);
+            _lifecycle.Raise(new TunnelEventArgs { Kind = TunnelEventKind.SessionDown, Address = peer.RemoteEndPoint, PeerKey = peer.Key, Generation = 1, Reason = reason });
         }
     }
 
@@ -148,7 +165,7 @@ public sealed class TunnelRelay : ITunnelHost
         RouteMessage request;
         try
         {
-            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, TimeProvider.System, _stop.Token).ConfigureAwait(false);
+            request = await RouteIo.ReadAsync(stream, _options.RequestTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
         }
         catch (RouteProtocolException ex)
         {
@@ -175,7 +192,7 @@ public sealed class TunnelRelay : ITunnelHost
             case ListenRequest listen:
                 await ReverseListener.ServeAsync(
                     stream, listen, peer.Key, peer.Session, _options.Acl.MayListen, _reverse, _limiter,
-                    _options.RequestTimeout, RouteHop.Relay, _logger, _tasks, _stop.Token).ConfigureAwait(false);
+                    _options.RequestTimeout, RouteHop.Relay, _logger, _tasks, _lifecycle.Raise, _stop.Token).ConfigureAwait(false);
                 break;
             default:
                 await RefuseAsync(stream, peer.Key, request.Type.ToString(), RouteStatus.BadRequest, $"bad request: agents may not send {request.Type} requests to a relay").ConfigureAwait(false);
@@ -257,7 +274,7 @@ public sealed class TunnelRelay : ITunnelHost
             {
                 // PTTH's layering: the relay vouches for the client's key and passes the inner request on unchanged.
                 await RouteIo.WriteAsync(onward, new IncomingRequest(client.Key, open.Inner), _stop.Token).ConfigureAwait(false);
-                answer = await RouteIo.ReadAsync(onward, _options.RequestTimeout, TimeProvider.System, _stop.Token).ConfigureAwait(false);
+                answer = await RouteIo.ReadAsync(onward, _options.RequestTimeout, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
             }
             catch (RouteProtocolException ex) when (ex.Status == RouteStatus.TimedOut)
             {
@@ -310,7 +327,7 @@ public sealed class TunnelRelay : ITunnelHost
     }
 
     /// <summary>An agent connected to the relay.</summary>
-    private sealed class RelayPeer(string key, string remoteEndPoint, MuxSession session)
+    private sealed class RelayPeer(string key, string remoteEndPoint, MuxSession session, ILegStatisticsSource? legs)
     {
         public long TotalStreams;
 
@@ -322,7 +339,7 @@ public sealed class TunnelRelay : ITunnelHost
 
         public ConcurrentBag<string> Names { get; } = [];
 
-        public DateTimeOffset Since { get; } = DateTimeOffset.UtcNow;
+        public DateTimeOffset Since { get; init; } = DateTimeOffset.UtcNow;
 
         public TunnelSessionStatus GetStatus() => new()
         {
@@ -338,6 +355,7 @@ public sealed class TunnelRelay : ITunnelHost
             BytesReceived = Session.BytesReceived,
             Since = Since,
             Generation = 1,
+            Legs = legs?.GetLegStatistics() ?? [],
         };
     }
 }

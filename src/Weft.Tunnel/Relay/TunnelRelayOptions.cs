@@ -24,6 +24,9 @@ public sealed class TunnelRelayOptions
     /// <summary>Stream, bandwidth and session limits.</summary>
     public TunnelLimits Limits { get; init; } = new();
 
+    /// <summary>The clock for request timeouts and rate limits. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Mux settings for agent sessions; null for <see cref="MuxOptions"/>' defaults.</summary>
     public MuxOptions? Mux { get; init; }
 

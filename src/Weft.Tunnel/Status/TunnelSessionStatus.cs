@@ -1,3 +1,5 @@
+using Weft.Transports;
+
 namespace Weft.Tunnel.Status;
 
 /// <summary>One session in a <see cref="TunnelStatus"/> snapshot: a peer connected to a relay or direct server, or an agent's link to its upstream.</summary>
@@ -38,6 +40,12 @@ public sealed record TunnelSessionStatus
 
     /// <summary>Sessions made so far for this slot (1 = never reconnected); relay side: 1.</summary>
     public int Generation { get; init; }
+
+    /// <summary>
+    /// The legs under the session when its connection is carried by several at once (a <c>stripe:N</c> link):
+    /// per-leg bytes and queue depth, found through <see cref="ILegStatisticsSource"/>; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<LegStatistics> Legs { get; init; } = [];
 
     /// <summary>Why the last attempt or session failed, if it did (a clear message, never a secret).</summary>
     public string? LastError { get; init; }

@@ -77,12 +77,13 @@ public sealed class SadCaseTests
         Assert.False(transfer.IsCompleted, "the transfer ended before the kill");
 
         var clock = Stopwatch.StartNew();
-        await KillAndStartAsync(chain, role, ct);
+        Task<TimeSpan> endedAt = transfer.ContinueWith(_ => clock.Elapsed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        string started = await KillAndStartAsync(chain, role, ct);
 
         // The broken transfer must end with a reset (the issue: "a proxied connection on a dead session
         // is reset"), not with a clean end of stream that looks like a finished transfer, and not hang.
         Exception? failure = await Record.ExceptionAsync(async () => await transfer.WaitAsync(s_recoveryLimit, ct));
-        TimeSpan failedAfter = clock.Elapsed;
+        TimeSpan failedAfter = await endedAt;
         // A killed CLIENT agent is the process that holds our socket: the kernel closes it, with a reset only if
         // unread bytes were waiting, else with a FIN. So there a truncated echo also counts; never a clean finish.
         bool reset = failure is SocketException or IOException;
@@ -90,13 +91,13 @@ public sealed class SadCaseTests
         Assert.True(reset || truncatedByDeadLocalAgent, $"the transfer through the killed {role} was not reset: {failure?.ToString() ?? "it completed"}\n{chain.Diagnostics()}");
 
         RecoveryResult recovery = await Recovery.WaitAsync(chain.LocalForward, s_recoveryLimit, cancellationToken: ct);
-        Report(FormattableString.Invariant($"restart {role} during a transfer (transfer reset after {failedAfter.TotalMilliseconds:0} ms)"), recovery);
+        Report(FormattableString.Invariant($"restart {role} during a transfer (transfer reset after {failedAfter.TotalMilliseconds:0} ms; {started})"), recovery);
         await TransferClient.UploadAndVerifyAsync(chain.LocalForward, 4 << 20, seed: 3, ct);
 
         // Again with nothing in flight.
-        await KillAndStartAsync(chain, role, ct);
+        started = await KillAndStartAsync(chain, role, ct);
         recovery = await Recovery.WaitAsync(chain.LocalForward, s_recoveryLimit, cancellationToken: ct);
-        Report($"restart {role} when idle", recovery);
+        Report($"restart {role} when idle ({started})", recovery);
         await TransferClient.UploadAndVerifyAsync(chain.LocalForward, 4 << 20, seed: 2, ct);
         Assert.True(Alive(chain), chain.Diagnostics());
     }
@@ -131,22 +132,30 @@ public sealed class SadCaseTests
         await Recovery.ProbeAsync(chain.LocalForward, TimeSpan.FromSeconds(10), ct);
     }
 
-    internal static async Task KillAndStartAsync(WeftChain chain, string role, CancellationToken ct)
+    /// <summary>
+    /// Kills <paramref name="role"/> and starts it again; returns how long the new process took to be ready. A restarted
+    /// server agent is waited for until its session is up (its <c>connected:</c> line), so the recovery measured after
+    /// this is the route's, not the new process's start-up: that start-up (.NET, key loading, dial, handshake,
+    /// registration) is most of a server agent's restart time, and is reported on its own.
+    /// </summary>
+    internal static async Task<string> KillAndStartAsync(WeftChain chain, string role, CancellationToken ct)
     {
+        var clock = Stopwatch.StartNew();
         switch (role)
         {
             case "server":
                 await chain.KillServerAsync();
                 await chain.StartServerAsync(ct);
-                break;
+                await chain.Server!.Runner.WaitForLineAsync(new System.Text.RegularExpressions.Regex("^connected: server "), s_recoveryLimit, cancellationToken: ct);
+                return FormattableString.Invariant($"new server agent process connected and registered {clock.Elapsed.TotalMilliseconds:0} ms after the kill");
             case "client":
                 await chain.KillClientAsync();
                 await chain.StartClientAsync(ct);
-                break;
+                return FormattableString.Invariant($"new client agent process listening {clock.Elapsed.TotalMilliseconds:0} ms after the kill");
             default:
                 await chain.KillRelayAsync();
                 await chain.StartRelayAsync(ct);
-                break;
+                return FormattableString.Invariant($"new relay process listening {clock.Elapsed.TotalMilliseconds:0} ms after the kill");
         }
     }
 

@@ -129,5 +129,10 @@ public sealed class ShsOverStripeStackTests
         Assert.Equal(ConnectionAuthentication.Authenticated, server.Authentication);
         Assert.Equal(["stripe", "shs"], client.Address.Layers.Select(l => l.Name));
         Assert.Equal("4", client.Address.Layers[0].Fields[0]);
+
+        // A host finds the bundle under the secure layer without knowing about stripe (what weft status shows).
+        Assert.Equal(4, Assert.IsType<StripeStream>(client.FindLayerStream<ILegStatisticsSource>()).GetLegStatistics().Count);
+        Assert.Equal(4, Assert.IsType<StripeStream>(server.FindLayerStream<ILegStatisticsSource>()).LegCount);
+        Assert.Null(server.FindLayerStream<MuxStream>());
     }
 }

@@ -9,6 +9,7 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _clients = [];
+    private readonly List<byte[]> _hellos = [];
     private readonly Task _loop;
 
     private FakeStripeServer(Func<byte[], byte[]>? reply)
@@ -25,6 +26,27 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     }
 
     public Address Address(int legs) => Transports.Address.Parse($"net:127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}~stripe:{legs}");
+
+    /// <summary>Every hello received so far, in arrival order (copies).</summary>
+    public IReadOnlyList<byte[]> Hellos
+    {
+        get
+        {
+            lock (_clients)
+            {
+                return [.. _hellos];
+            }
+        }
+    }
+
+    /// <summary>Closes the <paramref name="index"/>-th accepted connection (a dead leg for the client).</summary>
+    public void CloseClient(int index)
+    {
+        lock (_clients)
+        {
+            _clients[index].Dispose();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -65,6 +87,10 @@ internal sealed class FakeStripeServer : IAsyncDisposable
                 {
                     byte[] hello = new byte[32];
                     await client.GetStream().ReadExactlyAsync(hello, _stop.Token);
+                    lock (_clients)
+                    {
+                        _hellos.Add([.. hello]);
+                    }
                     if (reply is not null)
                     {
                         await client.GetStream().WriteAsync(reply(hello), _stop.Token);

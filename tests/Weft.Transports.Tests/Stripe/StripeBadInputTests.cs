@@ -62,6 +62,49 @@ public sealed class StripeBadInputTests
         Assert.Equal("abcdef"u8.ToArray(), got);
     }
 
+    [Fact]
+    public async Task Hello_RejoinsThatDoNotFit_RefusedAndClosedWhileTheBundleRuns()
+    {
+        CancellationToken ct = TestTimeout.Token();
+        await using IConnectionListener listener = await ListenAsync(4, ct: ct);
+        UInt128 id = RawLeg.NewBundleId();
+        await using RawLeg first = await RawLeg.ConnectAsync(listener.Address, ct);
+        await first.SendAsync(RawLeg.Hello(2, 0, id), ct);
+        Assert.Equal(0, (await first.ReadReplyAsync(ct))![11]);
+
+        // A rejoin of a bundle that is still pending (not running) is unknown: pending bundles are joined, not rejoined.
+        Assert.Equal(1, await RejoinStatusAsync(listener, RawLeg.Hello(2, 1, id, status: 5), ct));
+
+        await using RawLeg second = await RawLeg.ConnectAsync(listener.Address, ct);
+        await second.SendAsync(RawLeg.Hello(2, 1, id), ct);
+        Assert.Equal(0, (await second.ReadReplyAsync(ct))![11]);
+        await using TransportConnection server = await listener.AcceptAsync(ct);
+        var stream = Assert.IsType<StripeStream>(server.Stream);
+
+        Assert.Equal(1, await RejoinStatusAsync(listener, RawLeg.Hello(2, 1, RawLeg.NewBundleId(), status: 5), ct)); // unknown id
+        Assert.Equal(2, await RejoinStatusAsync(listener, RawLeg.Hello(3, 1, id, status: 5), ct)); // another leg count
+        Assert.Equal(2, await RejoinStatusAsync(listener, RawLeg.Hello(2, 0, id), ct)); // a new leg 0 for a running id
+        Assert.Equal(4, await RejoinStatusAsync(listener, RawLeg.Hello(2, 2, id, status: 5), ct)); // index outside the bundle
+        Assert.Equal(4, await RejoinStatusAsync(listener, RawLeg.Hello(2, 1, id, status: 6), ct)); // a status no client sends
+
+        // None of them touched the bundle: both legs alive, never rejoined, and it still delivers.
+        Assert.Equal(2, stream.AliveLegCount);
+        Assert.All(stream.GetLegStatistics(), l => Assert.Equal(0, l.Rejoins));
+        await second.SendAsync(RawLeg.Data(0, "ok"u8), ct);
+        byte[] got = new byte[2];
+        await stream.ReadExactlyAsync(got, ct);
+        Assert.Equal("ok"u8.ToArray(), got);
+    }
+
+    private static async Task<int> RejoinStatusAsync(IConnectionListener listener, byte[] hello, CancellationToken ct)
+    {
+        await using RawLeg leg = await RawLeg.ConnectAsync(listener.Address, ct);
+        await leg.SendAsync(hello, ct);
+        byte[] reply = (await leg.ReadReplyAsync(ct))!;
+        Assert.Empty(await leg.ReadToCloseAsync(ct));
+        return reply[11];
+    }
+
     [Theory]
     [InlineData(5, 0)] // more legs than the listener's stripe:4 allows
     [InlineData(2, 2)] // index outside the leg count

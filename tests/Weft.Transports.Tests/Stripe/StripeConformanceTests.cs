@@ -18,9 +18,12 @@ public abstract class StripeConformanceTests : ConnectedStreamConformanceTests
     /// <summary>Legs per bundle.</summary>
     protected abstract int Legs { get; }
 
+    /// <summary>The transport of every leg (the listen address left of <c>~stripe</c>).</summary>
+    protected virtual string Transport => "net:127.0.0.1:0";
+
     protected override async Task<StreamPair> CreateConnectedStreamsAsync(CancellationToken cancellationToken)
     {
-        var (client, server, listener) = await StripeFixture.ConnectAsync(Legs, cancellationToken: cancellationToken);
+        var (client, server, listener) = await StripeFixture.ConnectAsync(Legs, cancellationToken: cancellationToken, transport: Transport);
         var first = Assert.IsType<StripeStream>(client.Stream);
         Assert.IsType<StripeStream>(server.Stream);
         Assert.Equal(Legs, first.LegCount);
@@ -49,4 +52,16 @@ public sealed class StripeTwoLegsConformanceTests : StripeConformanceTests
 public sealed class StripeEightLegsConformanceTests : StripeConformanceTests
 {
     protected override int Legs => 8;
+}
+
+/// <summary>
+/// Three WebSocket legs (<c>ws://127.0.0.1:0/stripe~stripe:3</c>): each leg is one WebSocket, so the bundle runs
+/// over the message-based transport too. A cancelled read cancels only the bundle's wait, never a leg's
+/// receive, so the stream stays usable (unlike a bare WebSocket).
+/// </summary>
+public sealed class StripeOverWebSocketConformanceTests : StripeConformanceTests
+{
+    protected override int Legs => 3;
+
+    protected override string Transport => "ws://127.0.0.1:0/stripe";
 }

@@ -6,12 +6,12 @@ namespace Weft.Transports.Tests.Stripe;
 /// <summary>Connects stripe bundles over loopback through the real registry.</summary>
 internal static class StripeFixture
 {
-    /// <summary>Listens on <c>net:127.0.0.1:0~stripe:legs</c>, dials it, and returns both ends and the listener.</summary>
+    /// <summary>Listens on <c>{transport}~stripe:legs</c> (default <c>net:127.0.0.1:0</c>), dials it, and returns both ends and the listener.</summary>
     public static async Task<(TransportConnection Client, TransportConnection Server, IConnectionListener Listener)> ConnectAsync(
-        int legs, StripeOptions? options = null, CancellationToken cancellationToken = default)
+        int legs, StripeOptions? options = null, string transport = "net:127.0.0.1:0", CancellationToken cancellationToken = default)
     {
         TransportRegistry registry = Registry(options);
-        IConnectionListener listener = await registry.ListenAsync(Address.Parse($"net:127.0.0.1:0~stripe:{legs}"), cancellationToken: cancellationToken);
+        IConnectionListener listener = await registry.ListenAsync(Address.Parse($"{transport}~stripe:{legs}"), cancellationToken: cancellationToken);
         try
         {
             ValueTask<TransportConnection> accept = listener.AcceptAsync(cancellationToken);

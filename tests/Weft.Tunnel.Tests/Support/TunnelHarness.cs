@@ -60,7 +60,7 @@ public sealed class TunnelHarness : IAsyncDisposable
         Targets = [new TargetRule(KeySet.Of(ClientKey), HostPattern.Parse("127.0.0.1"), PortRange.Any)],
     };
 
-    public async Task<TunnelRelay> StartRelayAsync(RelayAcl? acl = null, TunnelLimits? limits = null, string listen = "net:127.0.0.1:0~shs", Ed25519Identity? identity = null)
+    public async Task<TunnelRelay> StartRelayAsync(RelayAcl? acl = null, TunnelLimits? limits = null, string listen = "net:127.0.0.1:0~shs", Ed25519Identity? identity = null, Action<ITunnelHost>? beforeStart = null)
     {
         var relay = new TunnelRelay(new TunnelRelayOptions
         {
@@ -71,6 +71,7 @@ public sealed class TunnelHarness : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
         _owned.Add(relay);
+        beforeStart?.Invoke(relay);
         await relay.StartAsync(TestTimeout.Token());
         return relay;
     }
@@ -95,7 +96,7 @@ public sealed class TunnelHarness : IAsyncDisposable
         return server;
     }
 
-    public async Task<ClientAgent> StartClientAsync(string upstream, ForwardSpec[] forwards, Ed25519Identity? identity = null, string? defaultServer = "office", TimeSpan? udpIdle = null, int udpQueue = 256)
+    public async Task<ClientAgent> StartClientAsync(string upstream, ForwardSpec[] forwards, Ed25519Identity? identity = null, string? defaultServer = "office", TimeSpan? udpIdle = null, int udpQueue = 256, Action<ITunnelHost>? beforeStart = null, TimeProvider? time = null, ReconnectPolicy? reconnect = null)
     {
         var client = new ClientAgent(new ClientAgentOptions
         {
@@ -103,12 +104,14 @@ public sealed class TunnelHarness : IAsyncDisposable
             Upstream = upstream,
             DefaultServer = defaultServer,
             Forwards = forwards,
-            Reconnect = FastReconnect,
+            Reconnect = reconnect ?? FastReconnect,
             RequestTimeout = TimeSpan.FromSeconds(10),
             UdpIdleTimeout = udpIdle ?? TimeSpan.FromSeconds(60),
             UdpQueueLength = udpQueue,
+            TimeProvider = time ?? TimeProvider.System,
         });
         _owned.Add(client);
+        beforeStart?.Invoke(client);
         await client.StartAsync(TestTimeout.Token());
         return client;
     }
