@@ -10,6 +10,13 @@ namespace Weft.Tunnel;
 /// </summary>
 internal static class StreamRelay
 {
+    /// <summary>
+    /// Each direction starts with a small buffer and moves to <see cref="BufferSize"/> once a read fills it: a
+    /// relay holding thousands of quiet or chatty connections keeps 2 × 8 KiB per connection instead of
+    /// 2 × 64 KiB, and a bulk transfer gets the large buffer after its first read.
+    /// </summary>
+    private const int SmallBufferSize = 8 * 1024;
+
     private const int BufferSize = 64 * 1024;
 
     /// <summary>Relays until both directions end; disposes both ends. Never throws (a failure aborts both ends).</summary>
@@ -42,7 +49,7 @@ internal static class StreamRelay
     private static async Task CopyAsync(TunnelEnd from, TunnelEnd to, State state, Action<int>? count, TokenBucket? bucket)
     {
         await Task.Yield();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(SmallBufferSize);
         try
         {
             while (true)
@@ -61,6 +68,13 @@ internal static class StreamRelay
 
                 await to.Stream.WriteAsync(buffer.AsMemory(0, n), state.Token).ConfigureAwait(false);
                 count?.Invoke(n);
+                if (n == buffer.Length && buffer.Length < BufferSize)
+                {
+                    // A full read: bulk data is flowing; take the large buffer from now on.
+                    byte[] small = buffer;
+                    buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    ArrayPool<byte>.Shared.Return(small);
+                }
             }
         }
         catch (Exception ex)
