@@ -88,7 +88,7 @@ internal static class Program
                         result.Throughput.Add(bytesPerSecond);
                         result.P50.Add(TransferClient.Quantile(rtt, 0.50));
                         result.P99.Add(TransferClient.Quantile(rtt, 0.99));
-                        Log(FormattableString.Invariant($"round {round} {route.Name,-12} {bytesPerSecond / 1e6,9:0.0} MB/s  p50 {TransferClient.Quantile(rtt, 0.5),7:0} µs  p99 {TransferClient.Quantile(rtt, 0.99),7:0} µs"));
+                        Log(FormattableString.Invariant($"round {round} {route.Name,-14} {bytesPerSecond / 1e6,9:0.0} MB/s  p50 {TransferClient.Quantile(rtt, 0.5),7:0} µs  p99 {TransferClient.Quantile(rtt, 0.99),7:0} µs"));
                         json?.WriteLine(JsonSerializer.Serialize(new { round, route = route.Name, bytes_per_second = bytesPerSecond, p50_us = TransferClient.Quantile(rtt, 0.5), p99_us = TransferClient.Quantile(rtt, 0.99) }));
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -122,20 +122,20 @@ internal static class Program
     {
         RouteResult? raw = results.GetValueOrDefault(Routes.Raw);
         Console.WriteLine();
-        Console.WriteLine("route         MB/s median (min..max)     ×raw   p50 µs (min..max)   ×raw   p99 µs  runs");
+        Console.WriteLine("route           MB/s median (min..max)     ×raw   p50 µs (min..max)   ×raw   p99 µs  runs");
         foreach (IRoute route in routes)
         {
             RouteResult r = results[route.Name];
             if (r.Throughput.Count == 0)
             {
-                Console.WriteLine($"{route.Name,-12}  FAILED: {string.Join("; ", r.Errors.Distinct())}");
+                Console.WriteLine($"{route.Name,-14}  FAILED: {string.Join("; ", r.Errors.Distinct())}");
                 continue;
             }
 
             string tputRatio = raw is { Throughput.Count: > 0 } ? (Median(r.Throughput) / Median(raw.Throughput)).ToString("0.00", s_inv) : "-";
             string p50Ratio = raw is { P50.Count: > 0 } ? (Median(r.P50) / Median(raw.P50)).ToString("0.00", s_inv) : "-";
             Console.WriteLine(FormattableString.Invariant(
-                $"{route.Name,-12} {Median(r.Throughput) / 1e6,8:0.0} ({r.Throughput.Min() / 1e6,7:0.0}..{r.Throughput.Max() / 1e6,7:0.0}) {tputRatio,6} {Median(r.P50),7:0} ({r.P50.Min(),5:0}..{r.P50.Max(),5:0}) {p50Ratio,6} {Median(r.P99),8:0} {r.Throughput.Count,5}"));
+                $"{route.Name,-14} {Median(r.Throughput) / 1e6,8:0.0} ({r.Throughput.Min() / 1e6,7:0.0}..{r.Throughput.Max() / 1e6,7:0.0}) {tputRatio,6} {Median(r.P50),7:0} ({r.P50.Min(),5:0}..{r.P50.Max(),5:0}) {p50Ratio,6} {Median(r.P99),8:0} {r.Throughput.Count,5}"));
         }
 
         if (results.TryGetValue(Routes.Weft, out RouteResult? weft) && results.TryGetValue(Routes.Ssh, out RouteResult? ssh)
@@ -185,11 +185,13 @@ internal static class Program
 internal sealed class BenchOptions
 {
     public const string Usage = """
-        Weft.TunnelBench — loopback tunnel benchmark (raw TCP, ssh -N -L, 3-hop socat, 3-hop weft) in one run.
+        Weft.TunnelBench — loopback tunnel benchmark (raw TCP, ssh -N -L, 3-hop socat, 3-hop weft over noise
+        and over shs) in one run.
           --seconds S       bulk transfer per measurement (default 5)
           --round-trips N   64-byte round trips per measurement (default 2000)
           --rounds R        rounds; every route is measured once per round (default 3)
-          --routes LIST     comma-separated subset of raw,ssh-L,socat-3hop,weft-3hop (default all)
+          --routes LIST     comma-separated subset of raw,ssh-L,socat-3hop,weft-3hop (links over
+                            noise, weft's default),weft-3hop-shs (over shs) (default all)
           --connections N   then hold N concurrent connections through the weft chain and report the
                             relay's memory per connection (default 1000; 0 to skip)
           --json FILE       also write one JSON line per measurement
@@ -265,8 +267,9 @@ internal static class Routes
     public const string Ssh = "ssh-L";
     public const string Socat = "socat-3hop";
     public const string Weft = "weft-3hop";
+    public const string WeftShs = "weft-3hop-shs";
 
-    public static IReadOnlyList<string> All { get; } = [Raw, Ssh, Socat, Weft];
+    public static IReadOnlyList<string> All { get; } = [Raw, Ssh, Socat, Weft, WeftShs];
 
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
@@ -296,9 +299,10 @@ internal static class Routes
             case Socat:
                 SocatChain chain = await SocatChain.StartAsync(target, 3, s_startTimeout, cancellationToken);
                 return new SimpleRoute(Socat, chain.EntryPoint, chain.DisposeAsync);
-            case Weft:
-                return new WeftChainRoute(await WeftChain.StartAsync(new WeftChainOptions
+            case Weft or WeftShs:
+                return new WeftChainRoute(name, await WeftChain.StartAsync(new WeftChainOptions
                 {
+                    SecureLayer = name == Weft ? "noise" : "shs",
                     Target = target,
                     LogLevel = "warning",
                     RelayLimits = ["max-streams: 20000"], // the memory scenario goes past the default 256 streams per key
@@ -310,11 +314,11 @@ internal static class Routes
     }
 
     /// <summary>Weft's three-hop chain: client agent, relay and server agent as real <c>weft up</c> processes.</summary>
-    internal sealed class WeftChainRoute(WeftChain chain) : IRoute
+    internal sealed class WeftChainRoute(string name, WeftChain chain) : IRoute
     {
         public WeftChain Chain => chain;
 
-        public string Name => Weft;
+        public string Name => name;
 
         public IPEndPoint Entry => chain.LocalForward;
 

@@ -15,7 +15,7 @@ public sealed class WeftChainSetupTests
         Assert.Equal(3, new[] { chain.RelayKey, chain.ServerKey, chain.ClientKey }.Distinct().Count());
         Assert.All(new[] { chain.RelayKey, chain.ServerKey, chain.ClientKey }, k => Assert.Equal(32, Convert.FromBase64String(k).Length));
         string client = await File.ReadAllTextAsync(Path.Combine(chain.Directory, "client.yaml"), ct);
-        Assert.Contains($"~shs:{chain.RelayKey}", client, StringComparison.Ordinal);
+        Assert.Contains($"~noise:{chain.RelayKey}", client, StringComparison.Ordinal);
         string relay = await File.ReadAllTextAsync(Path.Combine(chain.Directory, "relay.yaml"), ct);
         Assert.Contains(chain.ServerKey, relay, StringComparison.Ordinal);
         Assert.Contains(chain.ClientKey, relay, StringComparison.Ordinal);

@@ -47,6 +47,9 @@ public sealed class WeftChainOptions
 
     /// <summary>The log level of every process.</summary>
     public string LogLevel { get; set; } = "information";
+
+    /// <summary>The secure layer of the agent ↔ relay links: <c>noise</c> (weft's default) or <c>shs</c>.</summary>
+    public string SecureLayer { get; set; } = "noise";
 }
 
 /// <summary>
@@ -402,7 +405,7 @@ public sealed partial class WeftChain : IAsyncDisposable
     {
         var yaml = new StringBuilder(Common("relay.key"));
         yaml.AppendLine("relay:");
-        yaml.AppendLine(CultureInfo.InvariantCulture, $"  listen: [\"net:127.0.0.1:{RelayPort}~shs\"]");
+        yaml.AppendLine(CultureInfo.InvariantCulture, $"  listen: [\"net:127.0.0.1:{RelayPort}~{_options.SecureLayer}\"]");
         yaml.AppendLine("  servers:");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"    - name: {_options.ServerName}");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"      keys: [\"{ServerKey}\"]");
@@ -430,7 +433,7 @@ public sealed partial class WeftChain : IAsyncDisposable
         var yaml = new StringBuilder(Common("server.key"));
         yaml.AppendLine("server:");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"  name: {_options.ServerName}");
-        yaml.AppendLine(CultureInfo.InvariantCulture, $"  relays: [\"net:127.0.0.1:{relayPort}~shs:{RelayKey}\"]");
+        yaml.AppendLine(CultureInfo.InvariantCulture, $"  relays: [\"net:127.0.0.1:{relayPort}~{_options.SecureLayer}:{RelayKey}\"]");
         yaml.AppendLine("  allow:");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"    - keys: [\"{ClientKey}\"]");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"      hosts: [{string.Join(", ", _options.AllowedHosts.Select(h => $"\"{h}\""))}]");
@@ -453,7 +456,7 @@ public sealed partial class WeftChain : IAsyncDisposable
         string server = _options.ClientAsksFor ?? _options.ServerName;
         var yaml = new StringBuilder(Common("client.key"));
         yaml.AppendLine("client:");
-        yaml.AppendLine(CultureInfo.InvariantCulture, $"  upstream: \"net:127.0.0.1:{relayPort}~shs:{RelayKey}\"");
+        yaml.AppendLine(CultureInfo.InvariantCulture, $"  upstream: \"net:127.0.0.1:{relayPort}~{_options.SecureLayer}:{RelayKey}\"");
         yaml.AppendLine(CultureInfo.InvariantCulture, $"  server: {server}");
         yaml.AppendLine("  forwards:");
         if (_options.Target is { } target)
