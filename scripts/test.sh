@@ -53,5 +53,11 @@ if [[ $rc -ne 0 && $failed -eq 0 ]]; then
     echo "test: dotnet test exited with $rc without a failed test; counting it as a failure"
     failed=1
 fi
+if [[ $failed -ne 0 ]]; then
+    # Name what failed just above the summary, so the tail of a CI log says it.
+    echo "test: failed:"
+    grep -E '^\s+Failed [A-Za-z_][A-Za-z0-9_.]+|Test Run Aborted|test host process crashed' "$log" | sed 's/^ */  /' | sort -u | head -40
+    grep -A3 -E '^\s+Error Message:' "$log" | head -60
+fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

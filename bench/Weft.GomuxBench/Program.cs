@@ -1,13 +1,11 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Weft.Crypto;
 using Weft.Crypto.Keys;
 using Weft.Mux;
 using Weft.Security;
+using static Weft.Bench.BenchSupport;
 
 // Weft.GomuxBench: the gomux dialect against its own AEAD, raw TCP and yamux over secret-handshake, in one run
 // (docs/benchmarks.md, "gomux").
@@ -16,23 +14,21 @@ using Weft.Security;
 //    libsodium (crypto_aead_xchacha20poly1305_ietf_encrypt_detached) and Weft.Crypto.XChaCha20Poly1305 (the
 //    path the codec uses); also the allocation per 64-byte seal.
 // 2. One direction over loopback TCP, 64 KiB writes: raw TCP, yamux, yamux over secret-handshake, gomux.
-// 3. 64-byte round trips (p50, p99) on one stream: the same four.
+//    With each, the process's CPU time per MB moved (both ends together): 2 cores / that cost is the most this
+//    layer can move on this machine when it is CPU-bound, whatever the wall clock says under a shared load.
+// 3. gomux with 4 streams at once on one session (aggregate): if one stream's fixed 128 KiB window caps it,
+//    four windows in flight move more.
+// 4. 64-byte round trips (p50, p99) on one stream: the same four.
 
-int mib = 512;
-int rttCount = 5000;
-string? jsonPath = null;
-for (int i = 0; i < args.Length; i++)
+var options = new Dictionary<string, string?> { ["--mib"] = null, ["--rtt"] = null, ["--json"] = null };
+if (!TryParseArguments(args, "usage: Weft.GomuxBench [--mib N] [--rtt N] [--json PATH]", options, []))
 {
-    switch (args[i])
-    {
-        case "--mib": mib = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--rtt": rttCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--json": jsonPath = args[++i]; break;
-        default:
-            Console.Error.WriteLine("usage: Weft.GomuxBench [--mib N] [--rtt N] [--json PATH]");
-            return 2;
-    }
+    return 2;
 }
+
+int mib = Int(options, "--mib", 512);
+int rttCount = Int(options, "--rtt", 5000);
+string? jsonPath = options["--json"];
 
 long total = (long)mib << 20;
 byte[] networkKey = SHA256.HashData("weft-gomux-bench"u8);
@@ -60,8 +56,15 @@ results["aead_weft_open_1core_MBps"] = AeadOpen(total, libsodium: false);
 results["aead_weft_seal64_alloc_B_per_op"] = SmallSealAllocation();
 foreach (Layer layer in layers)
 {
+    TimeSpan before = ProcessCpu();
     results[$"{Name(layer)}_tcp_MBps"] = await ThroughputAsync(total, layer);
+    results[$"{Name(layer)}_cpu_ms_per_MB"] = (ProcessCpu() - before).TotalMilliseconds / (total / 1e6);
 }
+
+results["gomux_4streams_tcp_MBps"] = await ThroughputAsync(total, Layer.Gomux, streams: 4);
+TimeSpan sealBefore = ProcessCpu();
+AeadSeal(total, libsodium: false);
+results["aead_weft_seal_cpu_ms_per_MB"] = (ProcessCpu() - sealBefore).TotalMilliseconds / (total / 1e6);
 
 foreach (Layer layer in layers)
 {
@@ -75,30 +78,26 @@ results["ratio_gomux_vs_best_aead_1core"] = results["gomux_tcp_MBps"] / aeadBest
 results["ratio_gomux_vs_libsodium_aead_1core"] = results["gomux_tcp_MBps"] / results["aead_libsodium_seal_1core_MBps"];
 results["ratio_gomux_vs_raw_tcp"] = results["gomux_tcp_MBps"] / results["raw-tcp_tcp_MBps"];
 results["ratio_gomux_vs_yamux_over_shs"] = results["gomux_tcp_MBps"] / results["yamux-over-shs_tcp_MBps"];
+// CPU view (robust on a shared machine): what 2 cores could move at this cost, against what one core seals.
+results["aead_weft_seal_1core_cpu_MBps"] = 1000 / results["aead_weft_seal_cpu_ms_per_MB"];
+results["gomux_cpu_bound_2cores_MBps"] = Environment.ProcessorCount * 1000 / results["gomux_cpu_ms_per_MB"];
+results["raw-tcp_cpu_bound_2cores_MBps"] = Environment.ProcessorCount * 1000 / results["raw-tcp_cpu_ms_per_MB"];
+results["ratio_gomux_cpu_bound_vs_aead_1core_cpu"] = results["gomux_cpu_bound_2cores_MBps"] / results["aead_weft_seal_1core_cpu_MBps"];
+results["ratio_gomux_4streams_vs_1stream"] = results["gomux_4streams_tcp_MBps"] / results["gomux_tcp_MBps"];
 results["ratio_rtt64_p50_gomux_vs_raw_tcp"] = results["gomux_rtt64_p50_us"] / results["raw-tcp_rtt64_p50_us"];
 results["ratio_rtt64_p50_gomux_vs_yamux_over_shs"] = results["gomux_rtt64_p50_us"] / results["yamux-over-shs_rtt64_p50_us"];
 
-Console.WriteLine();
-Console.WriteLine($"{"measurement",-44} {"value",12}");
-foreach (var (name, value) in results)
-{
-    Console.WriteLine($"{name,-44} {value,12:0.00}");
-}
-
+await ReportAsync(results, jsonPath);
 Console.WriteLine();
 Console.WriteLine($"target: gomux >= 0.8x the AEAD's single-core speed (the faster of the two seals): {results["ratio_gomux_vs_best_aead_1core"]:0.00}x "
     + (results["ratio_gomux_vs_best_aead_1core"] >= 0.8 ? "MET" : "NOT MET"));
+Console.WriteLine($"CPU view: gomux costs {results["gomux_cpu_ms_per_MB"]:0.00} ms per MB (both ends), sealing alone {results["aead_weft_seal_cpu_ms_per_MB"]:0.00}, "
+    + $"raw TCP {results["raw-tcp_cpu_ms_per_MB"]:0.00}: {Environment.ProcessorCount} busy cores move at most {results["gomux_cpu_bound_2cores_MBps"]:0} MB/s = "
+    + $"{results["ratio_gomux_cpu_bound_vs_aead_1core_cpu"]:0.00}x of one core's seal rate");
 Console.WriteLine($"load at the end: {LoadAverage()}");
-if (jsonPath is not null)
-{
-    await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-}
-
 return 0;
 
 // ------------------------------------------------------------------------------------------------
-
-static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
 
 static string Name(Layer layer) => layer switch
 {
@@ -108,25 +107,16 @@ static string Name(Layer layer) => layer switch
     _ => "gomux",
 };
 
-static string LoadAverage()
+// A gomux Data frame's parts for the AEAD-alone runs: key, 36-byte header (the AAD, nonce at 12..36), payload, room.
+static (byte[] Key, byte[] Header, byte[] Plain, byte[] Cipher, byte[] Tag) NewFrame(int size)
 {
-    try
-    {
-        return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-    }
-    catch (IOException)
-    {
-        return "?";
-    }
+    byte[] plain = RandomNumberGenerator.GetBytes(size);
+    return (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(36), plain, new byte[plain.Length], new byte[16]);
 }
 
 static double AeadSeal(long bytes, bool libsodium)
 {
-    byte[] key = RandomNumberGenerator.GetBytes(32);
-    byte[] header = RandomNumberGenerator.GetBytes(36);
-    byte[] plain = RandomNumberGenerator.GetBytes(64 * 1024);
-    byte[] cipher = new byte[plain.Length];
-    byte[] tag = new byte[16];
+    var (key, header, plain, cipher, tag) = NewFrame(64 * 1024);
     using var aead = new XChaCha20Poly1305(key);
     var sw = Stopwatch.StartNew();
     for (long done = 0; done < bytes; done += plain.Length)
@@ -148,11 +138,7 @@ static double AeadSeal(long bytes, bool libsodium)
 
 static double AeadOpen(long bytes, bool libsodium)
 {
-    byte[] key = RandomNumberGenerator.GetBytes(32);
-    byte[] header = RandomNumberGenerator.GetBytes(36);
-    byte[] plain = RandomNumberGenerator.GetBytes(64 * 1024);
-    byte[] cipher = new byte[plain.Length];
-    byte[] tag = new byte[16];
+    var (key, header, plain, cipher, tag) = NewFrame(64 * 1024);
     using var aead = new XChaCha20Poly1305(key);
     aead.Encrypt(header.AsSpan(12, 24), plain, cipher, tag, header);
     var sw = Stopwatch.StartNew();
@@ -172,11 +158,7 @@ static double AeadOpen(long bytes, bool libsodium)
 
 static double SmallSealAllocation()
 {
-    byte[] key = RandomNumberGenerator.GetBytes(32);
-    byte[] header = RandomNumberGenerator.GetBytes(36);
-    byte[] plain = new byte[64];
-    byte[] cipher = new byte[64];
-    byte[] tag = new byte[16];
+    var (key, header, plain, cipher, tag) = NewFrame(64);
     using var aead = new XChaCha20Poly1305(key);
     for (int i = 0; i < 1000; i++)
     {
@@ -194,14 +176,14 @@ static double SmallSealAllocation()
     return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)(2 * count);
 }
 
-async Task<(Stream Client, Stream Server, Func<ValueTask> Dispose)> ConnectAsync(Layer layer)
+async Task<(Stream[] Clients, Stream[] Servers, Func<ValueTask> Dispose)> ConnectAsync(Layer layer, int streams = 1)
 {
     var (clientSocket, serverSocket) = await ConnectTcpAsync();
     Stream clientStream = new NetworkStream(clientSocket, ownsSocket: true);
     Stream serverStream = new NetworkStream(serverSocket, ownsSocket: true);
     if (layer == Layer.RawTcp)
     {
-        return (clientStream, serverStream, async () =>
+        return ([clientStream], [serverStream], async () =>
         {
             await clientStream.DisposeAsync();
             await serverStream.DisposeAsync();
@@ -219,55 +201,53 @@ async Task<(Stream Client, Stream Server, Func<ValueTask> Dispose)> ConnectAsync
     var options = new MuxOptions { Dialect = layer == Layer.Gomux ? gomux : MuxDialect.Yamux };
     MuxSession clientSession = MuxSession.CreateClient(clientStream, options);
     MuxSession serverSession = MuxSession.CreateServer(serverStream, options);
-    MuxStream opened = await clientSession.OpenStreamAsync();
-    MuxStream accepted = await serverSession.AcceptStreamAsync();
+    var opened = new Stream[streams];
+    var accepted = new Stream[streams];
+    for (int i = 0; i < streams; i++)
+    {
+        opened[i] = await clientSession.OpenStreamAsync();
+        accepted[i] = await serverSession.AcceptStreamAsync();
+    }
+
     return (opened, accepted, async () =>
     {
-        await opened.DisposeAsync();
-        await accepted.DisposeAsync();
+        foreach (Stream stream in opened.Concat(accepted))
+        {
+            await stream.DisposeAsync();
+        }
+
         await clientSession.DisposeAsync();
         await serverSession.DisposeAsync();
     }
     );
 }
 
-async Task<double> ThroughputAsync(long bytes, Layer layer)
+/// <summary>Moves <paramref name="bytes"/> in all, split evenly over <paramref name="streams"/> streams written at once.</summary>
+async Task<double> ThroughputAsync(long bytes, Layer layer, int streams = 1)
 {
-    var (client, server, dispose) = await ConnectAsync(layer);
+    var (clients, servers, dispose) = await ConnectAsync(layer, streams);
+    long each = bytes / streams;
     byte[] data = RandomNumberGenerator.GetBytes(64 * 1024);
     var sw = Stopwatch.StartNew();
-    Task<long> reader = Task.Run(async () =>
-    {
-        byte[] buffer = new byte[256 * 1024];
-        long received = 0;
-        int n;
-        while (received < bytes && (n = await server.ReadAsync(buffer)) > 0)
-        {
-            received += n;
-        }
-
-        return received;
-    });
-    for (long done = 0; done < bytes; done += data.Length)
-    {
-        await client.WriteAsync(data);
-    }
-
-    await client.FlushAsync();
-    long got = await reader;
+    Task<long>[] readers = servers.Select(server => Task.Run(() => ReadUpToAsync(server, each))).ToArray();
+    Task[] writers = clients.Select(client => Task.Run(() => WriteRepeatedAsync(client, data, each))).ToArray();
+    await Task.WhenAll(writers);
+    long[] got = await Task.WhenAll(readers);
     TimeSpan elapsed = sw.Elapsed;
-    if (got != bytes)
+    if (got.Any(g => g != each))
     {
-        throw new InvalidOperationException($"received {got} of {bytes} bytes");
+        throw new InvalidOperationException($"received {string.Join(", ", got)} of {each} bytes per stream");
     }
 
     await dispose();
-    return MBps(bytes, elapsed);
+    return MBps(each * streams, elapsed);
 }
 
 async Task<(double P50, double P99)> RoundTripAsync(int count, Layer layer)
 {
-    var (client, server, dispose) = await ConnectAsync(layer);
+    var (clients, servers, dispose) = await ConnectAsync(layer);
+    Stream client = clients[0];
+    Stream server = servers[0];
     Task echo = Task.Run(async () =>
     {
         byte[] buffer = new byte[64];
@@ -307,19 +287,6 @@ static async Task ReadExactlyAsync(Stream stream, byte[] buffer)
 
         filled += n;
     }
-}
-
-static async Task<(Socket Client, Socket Server)> ConnectTcpAsync()
-{
-    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-    listener.Listen(1);
-    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    Task<Socket> accept = listener.AcceptAsync();
-    await client.ConnectAsync(listener.LocalEndPoint!);
-    Socket server = await accept;
-    server.NoDelay = true;
-    return (client, server);
 }
 
 /// <summary>What a benchmark connection carries.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Weft.Bench;
 using Weft.Crypto.Keys;
 using Weft.Security;
 
@@ -95,7 +96,7 @@ internal static class NoiseBench
     /// <summary>NoiseStream.Write of 64 KiB writes into a discarding inner stream after a real handshake, one core.</summary>
     public static async Task<double> EncryptOnlyAsync(long bytes, Ed25519Identity server, Ed25519Identity client)
     {
-        var (clientSocket, serverSocket) = await ConnectTcpAsync();
+        var (clientSocket, serverSocket) = await BenchSupport.ConnectTcpAsync();
         var clientInner = new DiscardingStream(new NetworkStream(clientSocket, ownsSocket: true));
         Task<NoiseStream> responding = NoiseHandshake.ResponderAsync(new NetworkStream(serverSocket, ownsSocket: true), server, NoiseHandshake.AllowAnyInitiator).AsTask();
         await using NoiseStream writer = await NoiseHandshake.InitiatorAsync(clientInner, client, server.PublicKey);
@@ -117,7 +118,7 @@ internal static class NoiseBench
     /// </summary>
     public static async Task<double> DecryptOnlyAsync(long bytes, Ed25519Identity server, Ed25519Identity client)
     {
-        var (clientSocket, serverSocket) = await ConnectTcpAsync();
+        var (clientSocket, serverSocket) = await BenchSupport.ConnectTcpAsync();
         var recorder = new RecordingStream(new NetworkStream(clientSocket, ownsSocket: true));
         var replay = new ReplayStream(new NetworkStream(serverSocket, ownsSocket: true));
         Task<NoiseStream> responding = NoiseHandshake.ResponderAsync(replay, server, NoiseHandshake.AllowAnyInitiator).AsTask();
@@ -166,19 +167,6 @@ internal static class NoiseBench
         }
 
         return count / sw.Elapsed.TotalSeconds;
-    }
-
-    private static async Task<(Socket Client, Socket Server)> ConnectTcpAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Task<Socket> accept = listener.AcceptAsync();
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        Socket server = await accept;
-        server.NoDelay = true;
-        return (client, server);
     }
 
     /// <summary>Passes writes to the inner stream until recording starts; then keeps them in memory instead.</summary>

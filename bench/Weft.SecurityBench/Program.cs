@@ -1,18 +1,17 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Weft.Crypto;
 using Weft.Crypto.Keys;
 using Weft.Mux;
 using Weft.Security;
 using Weft.SecurityBench;
+using static Weft.Bench.BenchSupport;
 
 // Weft.SecurityBench: secret-handshake and box-stream figures in one run (docs/benchmarks.md,
 // "secret-handshake and box-stream").
-//   dotnet run -c Release --project bench/Weft.SecurityBench -- [--mib N] [--handshake-seconds S] [--json PATH]
+//   dotnet run -c Release --project bench/Weft.SecurityBench -- [--mib N] [--handshake-seconds S] [--json PATH] [--noise-tcp-only]
 // 1. secretbox alone, one core: the box-stream's own primitive on 4096-byte chunks (detached MAC).
 // 2. box-stream encrypt, one core: BoxStream.Write into a discarding inner stream (after a real handshake).
 // 3. raw TCP vs box-stream over TCP vs yamux over box-stream over TCP: one direction, loopback, 64 KiB writes.
@@ -21,21 +20,17 @@ using Weft.SecurityBench;
 //    noise and mux over noise over TCP vs raw TCP and noise vs box-stream over TCP, each pair alternated in 8 rounds
 //    (median ratio); noise handshakes per second.
 
-int mib = 512;
-double handshakeSeconds = 3;
-string? jsonPath = null;
-for (int i = 0; i < args.Length; i++)
+var options = new Dictionary<string, string?> { ["--mib"] = null, ["--handshake-seconds"] = null, ["--json"] = null };
+var switches = new HashSet<string> { "--noise-tcp-only" };
+if (!TryParseArguments(args, "usage: Weft.SecurityBench [--mib N] [--handshake-seconds S] [--json PATH] [--noise-tcp-only]", options, switches))
 {
-    switch (args[i])
-    {
-        case "--mib": mib = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--handshake-seconds": handshakeSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--json": jsonPath = args[++i]; break;
-        default:
-            Console.Error.WriteLine("usage: Weft.SecurityBench [--mib N] [--handshake-seconds S] [--json PATH]");
-            return 2;
-    }
+    return 2;
 }
+
+int mib = Int(options, "--mib", 512);
+double handshakeSeconds = Number(options, "--handshake-seconds", 3);
+string? jsonPath = options["--json"];
+bool noiseTcpOnly = switches.Contains("--noise-tcp-only");
 
 long total = (long)mib << 20;
 byte[] networkKey = SHA256.HashData("weft-security-bench"u8);
@@ -43,7 +38,7 @@ using Ed25519Identity serverIdentity = Ed25519Identity.Generate();
 using Ed25519Identity clientIdentity = Ed25519Identity.Generate();
 var results = new Dictionary<string, double>();
 
-Console.WriteLine($"Weft.SecurityBench: {mib} MiB per throughput run, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}");
+Console.WriteLine($"Weft.SecurityBench: {mib} MiB per throughput run, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, load {LoadAverage()}");
 
 // Warm-up of every path (JIT, libsodium load) on a small amount.
 await SecretBoxOnlyAsync(8L << 20);
@@ -58,6 +53,36 @@ await NoiseBench.EncryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
 await NoiseBench.DecryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
 await HandshakesPerSecondAsync(TimeSpan.FromSeconds(0.5));
 await NoiseBench.HandshakesPerSecondAsync(TimeSpan.FromSeconds(0.5), serverIdentity, clientIdentity);
+
+if (noiseTcpOnly)
+{
+    // Only the over-TCP noise comparisons (quick to repeat while tuning the pipeline), same method as below.
+    // Also the CPU time the whole process spends per MB (both ends): a load-independent view of the cost.
+    var cpu = new Dictionary<Layer, (TimeSpan Cpu, long Bytes)>();
+    Func<long, Task<double>> Timed(Layer layer) => async n =>
+    {
+        TimeSpan before = ProcessCpu();
+        double rate = await TcpAsync(n, layer);
+        TimeSpan used = ProcessCpu() - before;
+        cpu[layer] = cpu.TryGetValue(layer, out var sum) ? (sum.Cpu + used, sum.Bytes + n) : (used, n);
+        return rate;
+    };
+    var noiseTcp = await NoiseBench.InterleavedAsync(total, 8, Timed(Layer.Noise), Timed(Layer.None));
+    var muxNoise = await NoiseBench.InterleavedAsync(total, 8, Timed(Layer.MuxOverNoise), Timed(Layer.None));
+    Console.WriteLine($"noise over TCP {noiseTcp.A:0} MB/s, raw TCP {noiseTcp.B:0} MB/s: {noiseTcp.Ratio:0.00}x");
+    Console.WriteLine($"mux over noise over TCP {muxNoise.A:0} MB/s, raw TCP {muxNoise.B:0} MB/s: {muxNoise.Ratio:0.00}x");
+    // The cipher's own share: sealing the same amount on one core, twice (opening costs the same).
+    TimeSpan aeadBefore = ProcessCpu();
+    NoiseBench.AeadOnly(total / 2, decrypt: false);
+    TimeSpan aeadUsed = ProcessCpu() - aeadBefore;
+    Console.WriteLine($"CPU per MB, ChaCha20-Poly1305 seal alone x 2 (seal + open): {2 * aeadUsed.TotalMilliseconds / ((total / 2) / 1e6):0.000} ms");
+    foreach (var (layer, (used, bytes)) in cpu)
+    {
+        Console.WriteLine($"CPU per MB, both ends, {layer}: {used.TotalMilliseconds / (bytes / 1e6):0.000} ms");
+    }
+
+    return 0;
+}
 
 results["secretbox_1core_MBps"] = await SecretBoxOnlyAsync(total);
 results["boxstream_encrypt_1core_MBps"] = await BoxStreamEncryptOnlyAsync(total);
@@ -97,12 +122,7 @@ results["ratio_noise_tcp_vs_boxstream_tcp"] = box.Ratio;
 results["ratio_mux_over_noise_vs_raw_tcp"] = mux.Ratio;
 results["ratio_noise_vs_shs_handshakes"] = Ratio("noise_handshakes_per_second", "handshakes_per_second");
 
-Console.WriteLine();
-Console.WriteLine($"{"measurement",-42} {"value",12}");
-foreach (var (name, value) in results)
-{
-    Console.WriteLine($"{name,-42} {value,12:0.00}");
-}
+await ReportAsync(results, jsonPath, width: 42);
 
 Console.WriteLine();
 Console.WriteLine($"target: box-stream >= 0.8x secretbox (one core): {results["ratio_boxstream_encrypt_vs_secretbox"]:0.00}x " +
@@ -112,16 +132,10 @@ Console.WriteLine($"target: noise stream >= 0.8x ChaCha20-Poly1305 (one core): e
     (Math.Min(results["ratio_noise_encrypt_vs_chachapoly"], results["ratio_noise_decrypt_vs_chachapoly"]) >= 0.8 ? "MET" : "NOT MET"));
 Console.WriteLine($"target: mux over noise >= 0.5x raw TCP: {results["ratio_mux_over_noise_vs_raw_tcp"]:0.00}x " +
     (results["ratio_mux_over_noise_vs_raw_tcp"] >= 0.5 ? "MET" : "NOT MET"));
-if (jsonPath is not null)
-{
-    await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-}
-
+Console.WriteLine($"load at the end: {LoadAverage()}");
 return 0;
 
 // ------------------------------------------------------------------------------------------------
-
-static double MBps(long bytes, TimeSpan elapsed) => bytes / elapsed.TotalSeconds / 1e6;
 
 Task<double> SecretBoxOnlyAsync(long bytes)
 {
@@ -191,24 +205,8 @@ async Task<double> TcpAsync(long bytes, Layer layer)
 
     byte[] data = RandomNumberGenerator.GetBytes(64 * 1024);
     var sw = Stopwatch.StartNew();
-    Task<long> reader = Task.Run(async () =>
-    {
-        byte[] buffer = new byte[256 * 1024];
-        long received = 0;
-        int n;
-        while (received < bytes && (n = await serverStream.ReadAsync(buffer)) > 0)
-        {
-            received += n;
-        }
-
-        return received;
-    });
-    for (long done = 0; done < bytes; done += data.Length)
-    {
-        await clientStream.WriteAsync(data);
-    }
-
-    await clientStream.FlushAsync();
+    Task<long> reader = Task.Run(() => ReadUpToAsync(serverStream, bytes));
+    await WriteRepeatedAsync(clientStream, data, bytes);
     long got = await reader;
     TimeSpan elapsed = sw.Elapsed;
     if (got != bytes)
@@ -255,19 +253,6 @@ async Task<double> HandshakesPerSecondAsync(TimeSpan duration)
     }
 
     return count / sw.Elapsed.TotalSeconds;
-}
-
-static async Task<(Socket Client, Socket Server)> ConnectTcpAsync()
-{
-    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-    listener.Listen(1);
-    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    Task<Socket> accept = listener.AcceptAsync();
-    await client.ConnectAsync(listener.LocalEndPoint!);
-    Socket server = await accept;
-    server.NoDelay = true;
-    return (client, server);
 }
 
 internal enum Layer

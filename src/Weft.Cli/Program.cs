@@ -33,8 +33,8 @@ public static class Program
               weft demo                                               the whole chain on loopback, verified
               weft keygen                                             make this machine's identity
               weft relay --server SKEY:office --client CKEY:office     on a public host
-              weft serve --name office --relay net:relay.example.com:7000~shs:RELAYKEY --allow CKEY:localhost:22
-              weft connect net:relay.example.com:7000~shs:RELAYKEY -s office -L 2222:localhost:22
+              weft serve --name office --relay net:relay.example.com:7000~noise:RELAYKEY --allow CKEY:localhost:22
+              weft connect net:relay.example.com:7000~noise:RELAYKEY -s office -L 2222:localhost:22
               weft up -c weft.yaml                                    any set of roles from one file
               weft status                                             sessions, streams, bytes, RTT
 

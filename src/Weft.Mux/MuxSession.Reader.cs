@@ -14,6 +14,15 @@ public sealed partial class MuxSession
     /// Reads frames until the connection ends. Never awaits anything but the connection: replies are queued
     /// without waiting, so a peer that does not read cannot stall this loop (it is cut off by the reply bound).
     /// </summary>
+    /// <remarks>
+    /// Wake-ups of the readers and writers that the frames of one buffer concern are collected
+    /// (<see cref="Wake"/>) and issued once the buffer is handled. All but the last are queued to the thread
+    /// pool; the last one is a hand-off (<see cref="ReaderHandOff"/>): this loop queues its own continuation
+    /// first and then runs that waiter's continuation on the current thread. A 64-byte message then goes
+    /// socket → read loop → its reader on one thread, as with a plain socket, and the loop, not the reader,
+    /// pays the thread hop. Application code that blocks in that continuation blocks only this thread: the
+    /// loop has already been queued and goes on elsewhere, so no other stream stalls.
+    /// </remarks>
     private async Task ReadLoopAsync()
     {
         PipeReader reader = PipeReader.Create(_transport, new StreamPipeReaderOptions(
@@ -22,6 +31,7 @@ public sealed partial class MuxSession
             leaveOpen: true));
         uint maxData = (uint)_options.MaxStreamWindowSize;
         bool anyFrame = false;
+        _deferWakeups = true;
         try
         {
             while (true)
@@ -73,6 +83,12 @@ public sealed partial class MuxSession
                 {
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
+
+                // The pipe is consistent again and nothing is held: wake the waiters this buffer concerned.
+                if (TakeWakeups() is { } last)
+                {
+                    await new ReaderHandOff(this, last);
+                }
             }
         }
         catch (YamuxFormatException e)
@@ -91,6 +107,8 @@ public sealed partial class MuxSession
         }
         finally
         {
+            // Whatever ended the loop, nobody may miss a wake-up that frames already handled owe them.
+            WakeDeferred();
             await reader.CompleteAsync().ConfigureAwait(false);
         }
     }

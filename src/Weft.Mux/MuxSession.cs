@@ -410,6 +410,7 @@ public sealed partial class MuxSession : IAsyncDisposable
         finally
         {
             _gomux?.Dispose();
+            Segments.Release();
             _completion.TrySetResult();
         }
     }

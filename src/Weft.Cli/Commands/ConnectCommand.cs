@@ -13,7 +13,7 @@ internal static class ConnectCommand
         var host = new HostOptions();
         var upstream = new Argument<string>("upstream")
         {
-            Description = "The relay (or a server agent in direct mode) with its key: net:HOST:7000~shs:KEY",
+            Description = "The relay (or a server agent in direct mode) with its key: net:HOST:7000~noise:KEY",
         };
         var server = new Option<string?>("--server", "-s")
         {
@@ -55,10 +55,10 @@ internal static class ConnectCommand
             and 'ready: pid N'.
 
             Examples:
-              weft connect net:relay.example.com:7000~shs:RELAYKEY -s office -L 2222:localhost:22
-              weft connect net:relay.example.com:7000~shs:RELAYKEY -L 8080:office:intranet:80 -D 1080:office
-              weft connect net:relay.example.com:7000~shs:RELAYKEY -s office -U 5353:10.0.0.1:53 -R 9000:localhost:3000
-              weft connect net:lab.example.com:7001~shs:SERVERKEY -s lab -L 0:localhost:5432     (direct mode)
+              weft connect net:relay.example.com:7000~noise:RELAYKEY -s office -L 2222:localhost:22
+              weft connect net:relay.example.com:7000~noise:RELAYKEY -L 8080:office:intranet:80 -D 1080:office
+              weft connect net:relay.example.com:7000~noise:RELAYKEY -s office -U 5353:10.0.0.1:53 -R 9000:localhost:3000
+              weft connect net:lab.example.com:7001~noise:SERVERKEY -s lab -L 0:localhost:5432     (direct mode)
             """);
         command.Arguments.Add(upstream);
         command.Options.Add(server);

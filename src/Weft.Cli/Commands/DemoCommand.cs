@@ -27,6 +27,9 @@ internal static class DemoCommand
 {
     private const string ServerName = "demo";
 
+    /// <summary>The secure layer of every agent link: weft's default for its own links.</summary>
+    private const string SecureLayer = "noise";
+
     public static Command Create()
     {
         var connections = new Option<int>("--connections", "--streams")
@@ -57,7 +60,7 @@ internal static class DemoCommand
             Runs a whole tunnel on loopback and verifies it, with nothing to set up: a relay, a server
             agent (registered with the relay as 'demo'), a client agent with a -L forward through the relay to
             the server agent, a TCP echo service as the target, and clients that connect to the forward.
-            Every agent link is authenticated and encrypted (secret-handshake, throwaway keys); every byte is
+            Every agent link is authenticated and encrypted (Noise IK, weft's default, with throwaway keys); every byte is
             checked by SHA-256 in both directions. Prints the hops, addresses, bytes, throughput and
             round-trip times; exit code 0 when everything matched, 1 otherwise.
 
@@ -141,7 +144,7 @@ internal static class DemoCommand
             Relay = new RelayRole
             {
                 Identity = DemoKeys.Ref("relay", keys.Relay),
-                Listen = ["net:127.0.0.1:0~shs"],
+                Listen = ["net:127.0.0.1:0~" + SecureLayer],
                 Acl = new RelayAcl
                 {
                     ServerNames = [new ServerNameRule(ServerName, KeySet.Of(DemoKeys.PublicOf(keys.Server)))],
@@ -200,7 +203,7 @@ internal static class DemoCommand
         await output.WriteLineAsync("weft demo: a tunnel through a relay, all on loopback, throwaway keys").ConfigureAwait(false);
         await output.WriteLineAsync($"  client            {connectionCount} TCP connection(s) to the -L forward").ConfigureAwait(false);
         await output.WriteLineAsync($"  client agent      -L {forwardBound} -> {ServerName}:{targetEndPoint}   key {Short(DemoKeys.PublicOf(keys.Client))}").ConfigureAwait(false);
-        await output.WriteLineAsync($"  relay             {relayAddress[..relayAddress.IndexOf('~', StringComparison.Ordinal)]} (shs)   key {Short(DemoKeys.PublicOf(keys.Relay))}").ConfigureAwait(false);
+        await output.WriteLineAsync($"  relay             {relayAddress[..relayAddress.IndexOf('~', StringComparison.Ordinal)]} ({SecurityOf(relayAddress)})   key {Short(DemoKeys.PublicOf(keys.Relay))}").ConfigureAwait(false);
         await output.WriteLineAsync($"  server agent      '{ServerName}', dialled out to the relay   key {Short(DemoKeys.PublicOf(keys.Server))}").ConfigureAwait(false);
         await output.WriteLineAsync($"  target            echo service on {targetEndPoint}").ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  sessions up in    {connectTime.TotalMilliseconds:0} ms (two handshakes, two mux sessions)")).ConfigureAwait(false);
@@ -224,6 +227,7 @@ internal static class DemoCommand
         await output.WriteLineAsync($"  moved             {ByteSize.Format(total)} ({ByteSize.Format(total / 2)} each way), through 3 hops").ConfigureAwait(false);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  time              {elapsed.TotalSeconds:0.00} s")).ConfigureAwait(false);
         await output.WriteLineAsync($"  throughput        {ByteSize.Format(total / Math.Max(elapsed.TotalSeconds, 1e-6))}/s (both directions together)").ConfigureAwait(false);
+        await output.WriteLineAsync($"  links             client agent over {LinkSecurity(clientStatus)}, server agent over {LinkSecurity(serverStatus)}").ConfigureAwait(false);
         await output.WriteLineAsync($"  rtt client-relay  {Rtt(clientStatus)}").ConfigureAwait(false);
         await output.WriteLineAsync($"  rtt server-relay  {Rtt(serverStatus)}").ConfigureAwait(false);
         await output.WriteLineAsync($"  relay             {relayStatus.Sessions.Count} agent session(s), {relayStatus.TotalStreams} stream(s) carried, {relayStatus.RefusedStreams} refused").ConfigureAwait(false);
@@ -246,12 +250,27 @@ internal static class DemoCommand
         return good == connectionCount ? 0 : 1;
     }
 
-    /// <summary>Makes sure the dialled relay address pins the relay's key (<c>~shs:KEY</c>).</summary>
+    /// <summary>Makes sure the dialled relay address pins the relay's key (<c>~noise:KEY</c>).</summary>
     private static string PinKey(MultiAddress bound, string key)
     {
         Address first = bound.Alternatives[0];
-        var parts = first.Parts.Select(p => p.Name == "shs" && (p.Fields.Count == 0 || p.Fields[0].Length == 0) ? new ProtocolPart("shs", key) : p);
+        var parts = first.Parts.Select(p => p.Name == SecureLayer && (p.Fields.Count == 0 || p.Fields[0].Length == 0) ? new ProtocolPart(SecureLayer, key) : p);
         return new Address(parts).ToString();
+    }
+
+    /// <summary>The security layers of an address as dialled (e.g. <c>noise</c>), read from the address itself.</summary>
+    private static string SecurityOf(string address)
+    {
+        MultiAddress parsed = MultiAddress.Parse(address);
+        string[] layers = parsed.Alternatives[0].Parts.Skip(1).Select(p => p.Name).Where(n => ConfigLoader.SecurityLayers.Contains(n)).ToArray();
+        return layers.Length == 0 ? "none" : string.Join('+', layers);
+    }
+
+    /// <summary>The security layer of an agent's connected session, from the address it actually runs over.</summary>
+    private static string LinkSecurity(TunnelStatus status)
+    {
+        TunnelSessionStatus? session = status.Sessions.FirstOrDefault(s => s.State == TunnelSessionState.Connected);
+        return session is null ? "no session" : SecurityOf(session.Address);
     }
 
     private static string Short(string key) => key[..12] + "…";

@@ -28,8 +28,9 @@ internal static class KeygenCommand
         };
         var command = new Command("keygen", """
             Creates an Ed25519 identity (the key pair that names this machine to its peers) and prints its
-            public id and the forms to give to peers: the relay/server address suffix (~shs:ID) and the
-            key for their allow lists. The secret never leaves the file and is never printed.
+            public id and the forms to give to peers: the relay/server address suffix (~noise:ID, weft's
+            default secure layer; ~shs:ID for multiserver/secret-handshake peers) and the key for their allow
+            lists. The same key serves both layers. The secret never leaves the file and is never printed.
 
             Output lines that scripts can parse:
               identity: PATH
@@ -120,8 +121,9 @@ internal static class KeygenCommand
         o.WriteLine($"public: {key}");
         o.WriteLine();
         o.WriteLine("Give peers the public id, never the file. In their configuration it appears as:");
-        o.WriteLine($"  relay address        net:HOST:7000~shs:{key}     (when this key runs `weft relay`)");
-        o.WriteLine($"  direct server        net:HOST:7001~shs:{key}     (when it runs `weft serve --listen`)");
+        o.WriteLine($"  relay address        net:HOST:7000~noise:{key}     (when this key runs `weft relay`)");
+        o.WriteLine($"  direct server        net:HOST:7001~noise:{key}     (when it runs `weft serve --listen`)");
+        o.WriteLine($"  multiserver peers    net:HOST:7000~shs:{key}     (secret-handshake, when the listener offers ~shs)");
         o.WriteLine($"  allow lists          {key}");
         o.WriteLine($"  scuttlebutt form     {key.ToSigilString()}");
     }

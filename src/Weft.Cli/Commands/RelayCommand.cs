@@ -7,7 +7,7 @@ namespace Weft.Cli.Commands;
 /// <summary><c>weft relay</c>: the public meeting point of server agents and client agents.</summary>
 internal static class RelayCommand
 {
-    public const string DefaultListen = "net:0.0.0.0:7000~shs";
+    public const string DefaultListen = "net:0.0.0.0:7000~noise";
 
     public static Command Create()
     {
@@ -54,7 +54,7 @@ internal static class RelayCommand
 
             Examples:
               weft relay --server SERVERKEY:office --client CLIENTKEY:office
-              weft relay -l net:0.0.0.0:7000~shs -l ws://0.0.0.0:8080~shs --server SERVERKEY:office --client '*'
+              weft relay -l net:0.0.0.0:7000~noise -l ws://0.0.0.0:8080~noise -l net:0.0.0.0:7008~shs --server SERVERKEY:office --client '*'
               weft relay --identity relay.key --server SKEY:lab-* --client CKEY:lab-1,lab-2 --reverse CKEY:8000-8099
             """);
         command.Options.Add(listen);

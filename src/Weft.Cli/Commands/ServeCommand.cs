@@ -17,12 +17,12 @@ internal static class ServeCommand
         };
         var relay = new Option<string[]>("--relay", "-r")
         {
-            Description = "Relay to dial out to, with its key: net:HOST:7000~shs:KEY; repeatable",
+            Description = "Relay to dial out to, with its key: net:HOST:7000~noise:KEY; repeatable",
             HelpName = "address",
         };
         var listen = new Option<string[]>("--listen", "-l")
         {
-            Description = "Direct mode: also listen for client agents here, e.g. net:0.0.0.0:7001~shs; repeatable",
+            Description = "Direct mode: also listen for client agents here, e.g. net:0.0.0.0:7001~noise; repeatable",
             HelpName = "address",
         };
         var allow = new Option<string[]>("--allow", "-a")
@@ -54,9 +54,9 @@ internal static class ServeCommand
             (session N)' each time a relay session comes up, 'control: PATH' and 'ready: pid N'.
 
             Examples:
-              weft serve --name office --relay net:relay.example.com:7000~shs:RELAYKEY --allow CLIENTKEY:localhost:22
-              weft serve -n office -r net:relay.example.com:7000~shs:RELAYKEY -a 'CLIENTKEY:10.0.0.0/8:*' -a 'CLIENTKEY:*.lan:80'
-              weft serve --name lab --listen net:0.0.0.0:7001~shs --allow 'CLIENTKEY:[::1]:8080'
+              weft serve --name office --relay net:relay.example.com:7000~noise:RELAYKEY --allow CLIENTKEY:localhost:22
+              weft serve -n office -r net:relay.example.com:7000~noise:RELAYKEY -a 'CLIENTKEY:10.0.0.0/8:*' -a 'CLIENTKEY:*.lan:80'
+              weft serve --name lab --listen net:0.0.0.0:7001~noise --allow 'CLIENTKEY:[::1]:8080'
             """);
         command.Options.Add(name);
         command.Options.Add(relay);

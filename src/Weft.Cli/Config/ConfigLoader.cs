@@ -249,7 +249,7 @@ internal static class ConfigLoader
     private static RelayRole Relay(ConfigNode node, IdentityRef defaultIdentity, string baseDirectory)
     {
         ConfigMap map = node.Map(s_relayKeys);
-        IReadOnlyList<string> listen = ListenAddresses(map.Require("listen", "give the addresses to listen on, e.g. net:0.0.0.0:7000~shs"));
+        IReadOnlyList<string> listen = ListenAddresses(map.Require("listen", "give the addresses to listen on, e.g. net:0.0.0.0:7000~noise"));
         var names = new List<ServerNameRule>();
         foreach (ConfigNode item in map.Get("servers")?.Items() ?? [])
         {
@@ -341,7 +341,7 @@ internal static class ConfigLoader
     private static ClientRole Client(ConfigNode node, IdentityRef defaultIdentity, string baseDirectory)
     {
         ConfigMap map = node.Map(s_clientKeys);
-        ConfigNode upstreamNode = map.Require("upstream", "the relay (or direct server agent) to connect to, with its key: net:HOST:7000~shs:KEY");
+        ConfigNode upstreamNode = map.Require("upstream", "the relay (or direct server agent) to connect to, with its key: net:HOST:7000~noise:KEY");
         string upstream = DialAddresses(upstreamNode) is [string one] ? one : throw upstreamNode.Error("give one upstream (alternatives go in one multiaddress, separated by ';')");
         string? defaultServer = null;
         if (map.Get("server") is { } serverNode)
@@ -563,8 +563,8 @@ internal static class ConfigLoader
                 if (secure is null)
                 {
                     throw item.Error(dial
-                        ? $"'{alternative}' has no security layer: append ~shs:KEY with the peer's public key (agents only talk to authenticated peers)"
-                        : $"'{alternative}' has no security layer: append ~shs (agents only talk to authenticated peers)");
+                        ? $"'{alternative}' has no security layer: append ~noise:KEY with the peer's public key (or ~shs:KEY for a secret-handshake listener; agents only talk to authenticated peers)"
+                        : $"'{alternative}' has no security layer: append ~noise (or ~shs for multiserver peers; agents only talk to authenticated peers)");
                 }
 
                 if (dial && (secure.Fields.Count == 0 || secure.Fields[0].Length == 0))

@@ -24,6 +24,15 @@ internal static class HandshakeWire
     /// <summary>Size of the server's acceptance, msg4: a secretbox of a signature.</summary>
     internal const int ServerAcceptSize = 80;
 
+    /// <summary>
+    /// Weft's refusal notice: what a Weft server sends in place of msg4 when msg3 verified but its authorisation
+    /// callback refused the client's key, before it hangs up. Shorter than msg4, so a client that does not know it
+    /// sees a hang-up as before. It is not authenticated (anyone on the path could forge it): it only lets the
+    /// client's error message tell "your key is not allowed" from "that server is not the key you dialled", in
+    /// a handshake that fails either way. (Noise sends its refusal byte for the same reason.)
+    /// </summary>
+    internal static ReadOnlySpan<byte> RefusalNotice => "weft-shs: client key refused\n"u8;
+
     /// <summary>Box-stream nonces are the first 24 bytes of an HMAC of an ephemeral key.</summary>
     internal const int NonceSize = 24;
 

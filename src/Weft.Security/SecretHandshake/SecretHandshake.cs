@@ -112,7 +112,12 @@ public static class SecretHandshake
             await WriteAsync(stream, buffer.AsMemory(0, HandshakeWire.ClientAuthSize), guard.Token).ConfigureAwait(false);
 
             step = HandshakeStep.AwaitingServerAccept;
-            await stream.ReadExactlyAsync(buffer.AsMemory(0, HandshakeWire.ServerAcceptSize), guard.Token).ConfigureAwait(false);
+            int received = await ReadUpToAsync(stream, buffer.AsMemory(0, HandshakeWire.ServerAcceptSize), guard.Token).ConfigureAwait(false);
+            if (received < HandshakeWire.ServerAcceptSize)
+            {
+                throw HungUpAfterMsg3(buffer.AsSpan(0, received));
+            }
+
             SessionKeys keys = state.ReadMsg4(buffer);
             try
             {
@@ -170,6 +175,7 @@ public static class SecretHandshake
             step = HandshakeStep.Authorizing;
             if (!await authorize(client, guard.Token).ConfigureAwait(false))
             {
+                await SendRefusalNoticeAsync(stream, guard.Token).ConfigureAwait(false);
                 throw new SecureChannelException(
                     SecureChannelError.ClientUnauthorized,
                     "Secret-handshake refused: the authorisation callback rejected the client's public key.");
@@ -201,6 +207,53 @@ public static class SecretHandshake
             throw mapped;
         }
     }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read.</summary>
+    private static async ValueTask<int> ReadUpToAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await stream.ReadAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
+    /// <summary>The refusal notice, best effort: the handshake fails whether or not it arrives.</summary>
+    private static async ValueTask SendRefusalNoticeAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(stream, HandshakeWire.RefusalNotice.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+        {
+            // The client is gone already.
+        }
+    }
+
+    /// <summary>
+    /// The server hung up where msg4 should be. A Weft server that refused this client's key says so first (the
+    /// refusal notice); one that could not verify msg3 (it is not the key that was dialled) hangs up silently, as
+    /// does any server that is not Weft, whatever the reason.
+    /// </summary>
+    private static SecureChannelException HungUpAfterMsg3(ReadOnlySpan<byte> received) =>
+        received.SequenceEqual(HandshakeWire.RefusalNotice)
+            ? new SecureChannelException(
+                SecureChannelError.HandshakeRejected,
+                "Secret-handshake rejected: the server refused this client's key. It verified the key (msg3) and does not allow it: ask the server's operator to add this client's public id to its list of allowed keys.")
+            : new SecureChannelException(
+                SecureChannelError.HandshakeRejected,
+                "Secret-handshake rejected: the server hung up after the client authenticated (msg3) without a refusal notice. " +
+                "Most likely the server is not the public key that was dialled (check the key after ~shs: in the address); " +
+                "a server that is not Weft also hangs up like this when it refuses this client's key.");
 
     private static async ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {

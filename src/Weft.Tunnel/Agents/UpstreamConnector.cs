@@ -126,7 +126,7 @@ internal sealed class UpstreamConnector
                     throw new TunnelException(
                         Routing.RouteHop.Client,
                         Routing.RouteStatus.NotAllowed,
-                        $"{_address} is not authenticated: add a security layer with the peer's key (…~shs:KEY)");
+                        $"{_address} is not authenticated: add a security layer with the peer's key (…~noise:KEY or …~shs:KEY)");
                 }
 
                 session = MuxSession.CreateClient(connection.Stream, _mux);

@@ -55,7 +55,10 @@ public sealed partial class WeftProcess : IAsyncDisposable
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env(1) with SIGINT back at its default: a runner started in the background by a
+        // non-interactive shell ignores SIGINT, every child inherits that, and .NET (as Unix programs
+        // should) keeps ignoring it, so the Ctrl-C tests would wait forever.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -63,6 +66,8 @@ public sealed partial class WeftProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "weft.dll"));
         foreach (string arg in args)
         {

@@ -38,56 +38,12 @@ public sealed class ShsOverStripeEightLegsConformanceTests : ShsOverStripeConfor
 /// The conformance suite on a yamux <see cref="MuxStream"/> over a stripe bundle (<c>net:127.0.0.1:0~stripe:N</c>):
 /// the mux session runs over the bundle stream.
 /// </summary>
-public abstract class MuxOverStripeConformanceTests : ConnectedStreamConformanceTests
+public abstract class MuxOverStripeConformanceTests : MuxOverAddressConformanceTests
 {
-    protected override bool SupportsHalfClose => true;
-
-    protected override bool SupportsAbort => true;
-
-    protected override bool SupportsTimeouts => true;
-
     /// <summary>Legs per bundle.</summary>
     protected abstract int Legs { get; }
 
-    /// <summary>The address the server listens on.</summary>
-    protected virtual string ListenAddress => $"net:127.0.0.1:0~stripe:{Legs}";
-
-    protected override async Task<StreamPair> CreateConnectedStreamsAsync(CancellationToken cancellationToken)
-    {
-        var (clientConnection, serverConnection, listener) = await ShsLayerConformanceTests.ConnectAsync(ListenAddress, cancellationToken);
-        MuxSession client = MuxSession.CreateClient(clientConnection.Stream);
-        MuxSession server = MuxSession.CreateServer(serverConnection.Stream);
-        try
-        {
-            MuxStream opened = await client.OpenStreamAsync(cancellationToken);
-            MuxStream accepted = await server.AcceptStreamAsync(cancellationToken);
-            return new StreamPair(opened, accepted, async () =>
-            {
-                await client.DisposeAsync();
-                await server.DisposeAsync();
-                await listener.DisposeAsync();
-            });
-        }
-        catch
-        {
-            await client.DisposeAsync();
-            await server.DisposeAsync();
-            await listener.DisposeAsync();
-            throw;
-        }
-    }
-
-    protected override ValueTask CompleteWritesAsync(Stream stream)
-    {
-        ((MuxStream)stream).CompleteWrites();
-        return ValueTask.CompletedTask;
-    }
-
-    protected override ValueTask AbortAsync(Stream stream)
-    {
-        ((MuxStream)stream).Abort(MuxAbortDirection.Both);
-        return ValueTask.CompletedTask;
-    }
+    protected override string ListenAddress => $"net:127.0.0.1:0~stripe:{Legs}";
 }
 
 public sealed class MuxOverStripeOneLegConformanceTests : MuxOverStripeConformanceTests
@@ -120,7 +76,7 @@ public sealed class ShsOverStripeStackTests
     public async Task Dial_ShsOverStripe_BoxStreamAuthenticatedOverABundleOfFourLegs()
     {
         CancellationToken ct = TestTimeout.Token();
-        var (client, server, listener) = await ShsLayerConformanceTests.ConnectAsync("net:127.0.0.1:0~stripe:4~shs", ct);
+        var (client, server, listener) = await SecureLayerConformanceTests.ConnectAsync("net:127.0.0.1:0~stripe:4~shs", ct);
         await using var _l = listener;
         await using var _c = client;
         await using var _s = server;
