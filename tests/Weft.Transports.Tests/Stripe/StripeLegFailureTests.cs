@@ -121,7 +121,7 @@ public sealed class StripeLegFailureTests
 
         // A leg counts its bytes when its send completes, which may be just after the peer has read them;
         // the peer acknowledged everything once it read it all, and the queue depth drains shortly after.
-        static bool Settled(IReadOnlyList<StripeLegStatistics> l) =>
+        static bool Settled(IReadOnlyList<LegStatistics> l) =>
             l.Sum(x => x.BytesSent) >= 4 * MiB && l.Sum(x => x.BytesReceived) >= 1 * MiB && l.All(x => x.QueueDepth == 0);
         for (int i = 0; i < 200 && !Settled(bundle.ClientStream.GetLegStatistics()); i++)
         {
