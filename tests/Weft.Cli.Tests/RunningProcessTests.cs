@@ -74,16 +74,12 @@ public class RunningProcessTests
     [Fact]
     public async Task Up_RelayServerAndClientFromOneFile_CarryBytesThroughTheForwardAndStopOnCtrlC()
     {
-        using var dir = new TempDirectory();
-        string relayKey = Key(dir, "relay.key");
-        string serverKey = Key(dir, "server.key");
-        string clientKey = Key(dir, "client.key");
-        using var target = new TcpListener(IPAddress.Loopback, 0);
-        target.Start();
-        int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
+        using var chain = ChainKit.Create();
+        TempDirectory dir = chain.Dir;
+        string relayKey = chain.RelayKey;
         int relayPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), "log:\n  level: information\n  format: json\n" + ChainYaml(
-            [$"net:127.0.0.1:{relayPort}~shs"], $"net:127.0.0.1:{relayPort}~shs:{relayKey}", $"net:127.0.0.1:{relayPort}~shs:{relayKey}", serverKey, clientKey, targetPort), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), "log:\n  level: information\n  format: json\n" + chain.Yaml(
+            [$"net:127.0.0.1:{relayPort}~shs"], $"net:127.0.0.1:{relayPort}~shs:{relayKey}", $"net:127.0.0.1:{relayPort}~shs:{relayKey}"), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
@@ -91,7 +87,7 @@ public class RunningProcessTests
         await up.WaitForLineAsync(@"^connected: server office -> ");
 
         // One connection through client agent, relay and server agent to the target, checked both ways.
-        await CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), target);
+        await chain.CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
         // Logs are JSON lines and never carry a secret seed.
         string seed = Regex.Match(await File.ReadAllTextAsync(dir.File("client.key"), TestContext.Current.CancellationToken), "\"seed\": \"([^\"]+)\"").Groups[1].Value;
@@ -107,22 +103,15 @@ public class RunningProcessTests
     [Fact]
     public async Task Up_RelayOffersNoiseAndShsAtOnce_AgentsConnectOverEachAndCarryBytes()
     {
-        using var dir = new TempDirectory();
-        string relayKey = Key(dir, "relay.key");
-        string serverKey = Key(dir, "server.key");
-        string clientKey = Key(dir, "client.key");
-        using var target = new TcpListener(IPAddress.Loopback, 0);
-        target.Start();
-        int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
+        using var chain = ChainKit.Create();
+        TempDirectory dir = chain.Dir;
+        string relayKey = chain.RelayKey;
         int noisePort = FreePort();
         int shsPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), ChainYaml(
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), chain.Yaml(
             [$"net:127.0.0.1:{noisePort}~noise", $"net:127.0.0.1:{shsPort}~shs"],
             serverRelay: $"net:127.0.0.1:{noisePort}~noise:{relayKey}",
-            clientUpstream: $"net:127.0.0.1:{shsPort}~shs:{relayKey}",
-            serverKey,
-            clientKey,
-            targetPort), TestContext.Current.CancellationToken);
+            clientUpstream: $"net:127.0.0.1:{shsPort}~shs:{relayKey}"), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match listeningNoise = await up.WaitForLineAsync(@"^listening: relay (\S+~noise:\S+)$");
@@ -136,83 +125,14 @@ public class RunningProcessTests
         Assert.Equal($"net:127.0.0.1:{shsPort}~shs:{relayKey}", listeningShs.Groups[1].Value);
 
         // The client agent came in over shs, the server agent over noise: bytes cross from one to the other.
-        await CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), target);
+        await chain.CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
         up.Signal(SigInt);
         int exit = await up.WaitForExitAsync();
         Assert.True(exit == 0, $"exit {exit}\n{up.Output}\n{up.Error}");
     }
 
-    /// <summary>A relay, a server agent 'office' and a client agent with one -L forward to the target, in one file.</summary>
-    private static string ChainYaml(string[] relayListen, string serverRelay, string clientUpstream, string serverKey, string clientKey, int targetPort) => $"""
-        control:
-          socket: weft.sock
-        relay:
-          identity: relay.key
-          listen: [{string.Join(", ", relayListen)}]
-          servers:
-            - name: office
-              keys: [{serverKey}]
-          clients:
-            - keys: [{clientKey}]
-              servers: [office]
-        server:
-          identity: server.key
-          name: office
-          relays: [{serverRelay}]
-          allow:
-            - keys: [{clientKey}]
-              hosts: [127.0.0.1]
-              ports: "{targetPort}"
-        client:
-          identity: client.key
-          upstream: {clientUpstream}
-          server: office
-          forwards: ["-L 0:127.0.0.1:{targetPort}"]
+    private static string Key(TempDirectory dir, string name) => ChainKit.Key(dir, name);
 
-        """;
-
-    private static async Task CarryOneConnectionAsync(int forwardPort, TcpListener target)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, forwardPort, TestTimeout.Token());
-        using TcpClient accepted = await target.AcceptTcpClientAsync(TestTimeout.Token());
-        NetworkStream clientStream = client.GetStream();
-        NetworkStream targetStream = accepted.GetStream();
-        byte[] up1 = RandomNumberGenerator.GetBytes(256 * 1024);
-        byte[] down = RandomNumberGenerator.GetBytes(128 * 1024);
-        Task send = Task.Run(async () =>
-        {
-            await clientStream.WriteAsync(up1, TestTimeout.Token());
-            client.Client.Shutdown(SocketShutdown.Send);
-        }, TestContext.Current.CancellationToken);
-        byte[] atTarget = await ReadToEndAsync(targetStream);
-        await targetStream.WriteAsync(down, TestTimeout.Token());
-        accepted.Client.Shutdown(SocketShutdown.Send);
-        byte[] atClient = await ReadToEndAsync(clientStream);
-        await send;
-        Assert.Equal(SHA256.HashData(up1), SHA256.HashData(atTarget));
-        Assert.Equal(SHA256.HashData(down), SHA256.HashData(atClient));
-    }
-
-    private static string Key(TempDirectory dir, string name)
-    {
-        using Ed25519Identity identity = Ed25519Identity.Generate();
-        identity.Save(dir.File(name));
-        return identity.PublicKey.ToString();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Stream stream)
-    {
-        using var all = new MemoryStream();
-        await stream.CopyToAsync(all, TestTimeout.Token());
-        return all.ToArray();
-    }
+    private static int FreePort() => ChainKit.FreePort();
 }

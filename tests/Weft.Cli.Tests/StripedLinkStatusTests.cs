@@ -20,40 +20,13 @@ public class StripedLinkStatusTests
     [Fact]
     public async Task Status_AgentsOnStripedRelayLinks_ShowsThreeLegsWithBytesPerSession()
     {
-        using var dir = new TempDirectory();
-        string relayKey = Key(dir, "relay.key");
-        string serverKey = Key(dir, "server.key");
-        string clientKey = Key(dir, "client.key");
-        using var target = new TcpListener(IPAddress.Loopback, 0);
-        target.Start();
-        int targetPort = ((IPEndPoint)target.LocalEndpoint).Port;
-        int relayPort = FreePort();
-        await File.WriteAllTextAsync(dir.File("weft.yaml"), $"""
-            control:
-              socket: weft.sock
-            relay:
-              identity: relay.key
-              listen: net:127.0.0.1:{relayPort}~stripe:3~shs
-              servers:
-                - name: office
-                  keys: [{serverKey}]
-              clients:
-                - keys: [{clientKey}]
-                  servers: [office]
-            server:
-              identity: server.key
-              name: office
-              relays: [net:127.0.0.1:{relayPort}~stripe:3~shs:{relayKey}]
-              allow:
-                - keys: [{clientKey}]
-                  hosts: [127.0.0.1]
-                  ports: "{targetPort}"
-            client:
-              identity: client.key
-              upstream: net:127.0.0.1:{relayPort}~stripe:3~shs:{relayKey}
-              server: office
-              forwards: ["-L 0:127.0.0.1:{targetPort}"]
-            """, TestContext.Current.CancellationToken);
+        using var chain = ChainKit.Create();
+        TempDirectory dir = chain.Dir;
+        int relayPort = ChainKit.FreePort();
+        await File.WriteAllTextAsync(dir.File("weft.yaml"), chain.Yaml(
+            [$"net:127.0.0.1:{relayPort}~stripe:3~shs"],
+            serverRelay: $"net:127.0.0.1:{relayPort}~stripe:3~shs:{chain.RelayKey}",
+            clientUpstream: $"net:127.0.0.1:{relayPort}~stripe:3~shs:{chain.RelayKey}"), TestContext.Current.CancellationToken);
 
         await using WeftProcess up = WeftProcess.Start(["up", "-c", dir.File("weft.yaml")]);
         Match forward = await up.WaitForLineAsync(@"^listening: -L 127\.0\.0\.1:(\d+) -> office:127\.0\.0\.1:\d+$");
@@ -61,25 +34,8 @@ public class StripedLinkStatusTests
         await up.WaitForLineAsync(@"^connected: server office -> ");
 
         // 4 MiB up and 1 MiB down through client agent, relay and server agent: enough to fill every leg.
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), TestTimeout.Token());
-        using TcpClient accepted = await target.AcceptTcpClientAsync(TestTimeout.Token());
-        NetworkStream clientStream = client.GetStream();
-        NetworkStream targetStream = accepted.GetStream();
-        byte[] upBytes = RandomNumberGenerator.GetBytes(4 * 1024 * 1024);
-        byte[] downBytes = RandomNumberGenerator.GetBytes(1024 * 1024);
-        Task send = Task.Run(async () =>
-        {
-            await clientStream.WriteAsync(upBytes, TestTimeout.Token());
-            client.Client.Shutdown(SocketShutdown.Send);
-        }, TestContext.Current.CancellationToken);
-        byte[] atTarget = await ReadToEndAsync(targetStream);
-        await targetStream.WriteAsync(downBytes, TestTimeout.Token());
-        accepted.Client.Shutdown(SocketShutdown.Send);
-        byte[] atClient = await ReadToEndAsync(clientStream);
-        await send;
-        Assert.Equal(SHA256.HashData(upBytes), SHA256.HashData(atTarget));
-        Assert.Equal(SHA256.HashData(downBytes), SHA256.HashData(atClient));
+        const int upBytes = 4 * 1024 * 1024;
+        await chain.CarryOneConnectionAsync(int.Parse(forward.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), upBytes, 1024 * 1024);
 
         var (exit, json, error) = await WeftProcess.RunAsync(["status", "--control", dir.File("weft.sock"), "--json"]);
         Assert.True(exit == 0, error);
@@ -105,7 +61,7 @@ public class StripedLinkStatusTests
         {
             JsonElement[] legs = [.. session.GetProperty("legs").EnumerateArray()];
             Assert.All(legs, l => Assert.True(l.GetProperty("bytesSent").GetInt64() > 64 * 1024, $"{role}: leg {l.GetProperty("index")} sent only {l.GetProperty("bytesSent")} bytes"));
-            Assert.True(legs.Sum(l => l.GetProperty("bytesSent").GetInt64()) >= upBytes.Length, $"{role}: the legs sent less than the transfer");
+            Assert.True(legs.Sum(l => l.GetProperty("bytesSent").GetInt64()) >= upBytes, $"{role}: the legs sent less than the transfer");
         }
 
         // The text form: a leg table under each striped session.
@@ -118,26 +74,5 @@ public class StripedLinkStatusTests
         up.Signal(SigInt);
         int stopped = await up.WaitForExitAsync();
         Assert.True(stopped == 0, $"exit {stopped}\n{up.Output}\n{up.Error}");
-    }
-
-    private static string Key(TempDirectory dir, string name)
-    {
-        using Ed25519Identity identity = Ed25519Identity.Generate();
-        identity.Save(dir.File(name));
-        return identity.PublicKey.ToString();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Stream stream)
-    {
-        using var all = new MemoryStream();
-        await stream.CopyToAsync(all, TestTimeout.Token());
-        return all.ToArray();
     }
 }

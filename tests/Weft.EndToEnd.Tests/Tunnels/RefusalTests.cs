@@ -13,19 +13,21 @@ public sealed class RefusalTests
 {
     private static readonly TimeSpan s_timeout = TestTimeout.Scaled(TimeSpan.FromSeconds(30));
 
-    [Fact]
-    public async Task UnknownClientKey_IsRefusedWithAClearMessage()
+    [Theory]
+    [InlineData("noise", "responder does not authorise this identity")]
+    [InlineData("shs", "refused this client's key")]
+    public async Task UnknownClientKey_IsRefusedWithAClearMessage(string layer, string message)
     {
         CancellationToken ct = TestTimeout.Token(120);
         await using TcpTarget target = TcpTarget.Start();
-        await using WeftChain chain = await WeftChain.CreateAsync(new WeftChainOptions { Target = target.EndPoint }, ct);
+        await using WeftChain chain = await WeftChain.CreateAsync(new WeftChainOptions { Target = target.EndPoint, SecureLayer = layer }, ct);
         await chain.UseStrangerClientKeyAsync(ct);
         await chain.StartRelayAsync(ct);
         await chain.StartServerAsync(ct);
         await chain.WaitForServerRegisteredAsync(0, ct);
         await chain.StartClientAsync(ct);
 
-        await AssertRefusedAsync(chain, target, new Regex("refused this client's key"), ct);
+        await AssertRefusedAsync(chain, target, new Regex(Regex.Escape(message)), ct);
     }
 
     [Fact]
