@@ -92,46 +92,9 @@ internal sealed class StreamLayerListener : IConnectionListener
         _pending.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        Exception? failure = null;
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await _pending.WaitAsync(_stop.Token).ConfigureAwait(false);
-                TransportConnection raw;
-                try
-                {
-                    raw = await _inner.AcceptAsync(_stop.Token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _pending.Release();
-                    throw;
-                }
-
-                // Tracked through its semaphore permit; it never throws.
-                _ = RunLayersAsync(raw);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
-
-        if (failure is not null || !_stop.IsCancellationRequested)
-        {
-            // The inner listener ended on its own: let waiting acceptors see it.
-            _ready.Writer.TryComplete(failure);
-        }
-    }
+    // Each layer run holds one permit and is tracked through it; RunLayersAsync never throws.
+    private Task AcceptLoopAsync() =>
+        PermitAcceptLoop.RunAsync(_inner, _pending, _ready.Writer, raw => _ = RunLayersAsync(raw), _stop.Token);
 
     private async Task RunLayersAsync(TransportConnection connection)
     {

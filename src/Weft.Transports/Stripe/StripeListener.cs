@@ -98,62 +98,32 @@ internal sealed class StripeListener : IConnectionListener
         _greeting.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
+    private Task AcceptLoopAsync() =>
+        PermitAcceptLoop.RunAsync(_inner, _greeting, _ready.Writer, TrackLeg, _stop.Token);
+
+    /// <summary>Starts a leg's handler and keeps it in <c>_handlers</c> until it ends (dispose waits for them).</summary>
+    private void TrackLeg(TransportConnection leg)
     {
-        Exception? failure = null;
-        try
+        Task handler = HandleLegAsync(leg);
+        lock (_lock)
         {
-            while (!_stop.IsCancellationRequested)
+            if (!handler.IsCompleted)
             {
-                await _greeting.WaitAsync(_stop.Token).ConfigureAwait(false);
-                TransportConnection leg;
-                try
-                {
-                    leg = await _inner.AcceptAsync(_stop.Token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _greeting.Release();
-                    throw;
-                }
-
-                Task handler = HandleLegAsync(leg);
-                lock (_lock)
-                {
-                    if (!handler.IsCompleted)
-                    {
-                        _handlers.Add(handler);
-                    }
-                }
-
-                _ = handler.ContinueWith(
-                    t =>
-                    {
-                        lock (_lock)
-                        {
-                            _handlers.Remove(t);
-                        }
-                    },
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
+                _handlers.Add(handler);
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
 
-        if (failure is not null || !_stop.IsCancellationRequested)
-        {
-            _ready.Writer.TryComplete(failure);
-        }
+        _ = handler.ContinueWith(
+            t =>
+            {
+                lock (_lock)
+                {
+                    _handlers.Remove(t);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>Reads one leg's hello, answers it, and files the leg into its bundle. Never throws.</summary>
