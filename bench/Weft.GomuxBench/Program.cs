@@ -19,9 +19,13 @@ using static Weft.Bench.BenchSupport;
 // 3. gomux with 4 streams at once on one session (aggregate): if one stream's fixed 128 KiB window caps it,
 //    four windows in flight move more.
 // 4. 64-byte round trips (p50, p99) on one stream: the same four.
+// 5. One core (OneCore.cs): the gomux engine sending into a peer that only answers WindowUpdates, and receiving
+//    frames recorded from a real sender from memory, against the AEAD's seal / open of the same 64 KiB frames,
+//    alternated over several rounds. --one-core-only skips 1-4; run it under `taskset -c N` for one-core wall clock.
 
-var options = new Dictionary<string, string?> { ["--mib"] = null, ["--rtt"] = null, ["--json"] = null };
-if (!TryParseArguments(args, "usage: Weft.GomuxBench [--mib N] [--rtt N] [--json PATH]", options, []))
+var options = new Dictionary<string, string?> { ["--mib"] = null, ["--rtt"] = null, ["--json"] = null, ["--one-core-mib"] = null, ["--rounds"] = null, ["--profile"] = null };
+var switches = new HashSet<string> { "--one-core-only" };
+if (!TryParseArguments(args, "usage: Weft.GomuxBench [--mib N] [--rtt N] [--one-core-mib N] [--rounds N] [--one-core-only] [--profile send|receive] [--json PATH]", options, switches))
 {
     return 2;
 }
@@ -39,6 +43,22 @@ var results = new Dictionary<string, double>();
 Layer[] layers = [Layer.RawTcp, Layer.Yamux, Layer.YamuxOverShs, Layer.Gomux];
 
 Console.WriteLine($"Weft.GomuxBench: {mib} MiB per throughput run, {rttCount} round trips, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, load {LoadAverage()}");
+long oneCoreBytes = (long)Int(options, "--one-core-mib", 256) << 20;
+int rounds = Int(options, "--rounds", 5);
+using var peerCodec = new Weft.Mux.Protocol.GomuxFrameCodec("weft-gomux-bench");
+if (options["--profile"] is { } profiled)
+{
+    await Weft.GomuxBench.OneCore.ProfileAsync(gomux, peerCodec, oneCoreBytes, rounds, profiled);
+    return 0;
+}
+
+if (switches.Contains("--one-core-only"))
+{
+    await Weft.GomuxBench.OneCore.RunAsync(gomux, peerCodec, oneCoreBytes, rounds, results);
+    await ReportAsync(results, jsonPath, width: 52);
+    Console.WriteLine($"load at the end: {LoadAverage()}");
+    return 0;
+}
 
 // Warm-up of every path (JIT, libsodium, pools).
 AeadSeal(8L << 20, libsodium: true);
@@ -87,7 +107,8 @@ results["ratio_gomux_4streams_vs_1stream"] = results["gomux_4streams_tcp_MBps"] 
 results["ratio_rtt64_p50_gomux_vs_raw_tcp"] = results["gomux_rtt64_p50_us"] / results["raw-tcp_rtt64_p50_us"];
 results["ratio_rtt64_p50_gomux_vs_yamux_over_shs"] = results["gomux_rtt64_p50_us"] / results["yamux-over-shs_rtt64_p50_us"];
 
-await ReportAsync(results, jsonPath);
+await Weft.GomuxBench.OneCore.RunAsync(gomux, peerCodec, oneCoreBytes, rounds, results);
+await ReportAsync(results, jsonPath, width: 52);
 Console.WriteLine();
 Console.WriteLine($"target: gomux >= 0.8x the AEAD's single-core speed (the faster of the two seals): {results["ratio_gomux_vs_best_aead_1core"]:0.00}x "
     + (results["ratio_gomux_vs_best_aead_1core"] >= 0.8 ? "MET" : "NOT MET"));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Weft.Crypto.OpenSsl;
 using Weft.Crypto.Sodium;
@@ -16,7 +17,7 @@ namespace Weft.Crypto;
 /// operation). Without a usable libcrypto it falls back to one in-box <see cref="ChaCha20Poly1305"/> per operation,
 /// and where that is not supported either, to <see cref="AeadXChaCha20Poly1305"/>. Instances are thread-safe.
 /// The shape follows <see cref="ChaCha20Poly1305"/>: <see cref="Decrypt"/> throws
-/// <see cref="AuthenticationTagMismatchException"/>; <see cref="TryDecrypt"/> returns <see langword="false"/>.
+/// <see cref="AuthenticationTagMismatchException"/>; <see cref="TryDecrypt(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte}, ReadOnlySpan{byte})"/> returns <see langword="false"/>.
 /// </remarks>
 public sealed class XChaCha20Poly1305 : IDisposable
 {
@@ -187,6 +188,60 @@ public sealed class XChaCha20Poly1305 : IDisposable
         }
         finally
         {
+            CryptographicOperations.ZeroMemory(subkey);
+        }
+    }
+
+    /// <summary>
+    /// Verifies the tag and decrypts a ciphertext held in several pieces (a pipe's buffer segments) into one span,
+    /// without gathering it first on the OpenSSL path.
+    /// </summary>
+    /// <param name="nonce">The <see cref="NonceSize"/>-byte nonce.</param>
+    /// <param name="ciphertext">The encrypted message, in one or more segments.</param>
+    /// <param name="tag">The <see cref="TagSize"/>-byte tag.</param>
+    /// <param name="plaintext">Receives exactly <c>ciphertext.Length</c> bytes; cleared on failure. Must not overlap the ciphertext.</param>
+    /// <param name="associatedData">The associated data given to the encryption.</param>
+    /// <returns><see langword="false"/> when the tag does not verify.</returns>
+    public bool TryDecrypt(
+        ReadOnlySpan<byte> nonce,
+        in ReadOnlySequence<byte> ciphertext,
+        ReadOnlySpan<byte> tag,
+        Span<byte> plaintext,
+        ReadOnlySpan<byte> associatedData = default)
+    {
+        if (ciphertext.IsSingleSegment)
+        {
+            return TryDecrypt(nonce, ciphertext.FirstSpan, tag, plaintext, associatedData);
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Guard.Length(nonce, NonceSize, nameof(nonce));
+        Guard.Length(tag, TagSize, nameof(tag));
+        Guard.Length(plaintext, checked((int)ciphertext.Length), nameof(plaintext));
+        if (!OpenSslChaCha20Poly1305.IsAvailable)
+        {
+            // Gather into the plaintext and open in place (every fallback accepts exactly overlapping buffers).
+            ciphertext.CopyTo(plaintext);
+            return TryDecrypt(nonce, plaintext, tag, plaintext, associatedData);
+        }
+
+        Span<byte> subkey = stackalloc byte[HChaCha20.OutputSize];
+        Span<byte> ietfNonce = stackalloc byte[12];
+        nint ctx = 0;
+        try
+        {
+            Derive(nonce, subkey, ietfNonce);
+            ctx = _contexts.Rent();
+            if (ctx == 0)
+            {
+                throw new CryptographicException("OpenSSL failed to create a ChaCha20-Poly1305 context.");
+            }
+
+            return OpenSslChaCha20Poly1305.Decrypt(ctx, subkey, ietfNonce, ciphertext, tag, plaintext, associatedData);
+        }
+        finally
+        {
+            _contexts.Return(ctx);
             CryptographicOperations.ZeroMemory(subkey);
         }
     }

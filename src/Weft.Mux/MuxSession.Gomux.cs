@@ -117,8 +117,10 @@ public sealed partial class MuxSession
         }
     }
 
-    //  Reading: the same PipeReader loop as yamux, with the gomux codec. Each frame is authenticated and
-    //  decrypted into one scratch buffer, then handed to the stream as a yamux-shaped intent.
+    //  Reading: the same PipeReader loop as yamux, with the gomux codec. A Data frame for a live stream is
+    //  authenticated and decrypted straight from the pipe's buffer into the stream (the waiting reader's buffer, or
+    //  its receive buffer: MuxStream.OnGomuxData); every other frame is authenticated into one scratch buffer and
+    //  handed to the stream as a yamux-shaped intent.
 
     /// <summary>The gomux read loop: frames until the connection ends, CloseMux, or a bad frame.</summary>
     private async Task ReadGomuxLoopAsync()
@@ -137,41 +139,9 @@ public sealed partial class MuxSession
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 try
                 {
-                    while (true)
+                    if (!ReadGomuxFrames(ref buffer, ref frames, plaintext))
                     {
-                        if (frames == 0 || buffer.Length < GomuxConstants.HeaderSize)
-                        {
-                            CheckGomuxPrefix(buffer, frames);
-                        }
-
-                        if (buffer.Length < GomuxConstants.HeaderSize)
-                        {
-                            // CheckGomuxPrefix judged what it could before the whole header is here: a yamux peer's
-                            // 12-byte frames would otherwise leave us waiting for 36 bytes that never come.
-                            break;
-                        }
-
-                        if (!GomuxCodec.TryReadHeader(buffer, out GomuxHeader next, acceptOversizedWindowUpdate: true))
-                        {
-                            break;
-                        }
-
-                        // Judge a Data frame's length against the stream's window by its header alone.
-                        if (next.Type == GomuxFrameType.Data)
-                        {
-                            CheckGomuxDataLength(next);
-                        }
-
-                        if (!_gomux!.TryReadFrame(ref buffer, plaintext, out GomuxHeader header, out int length))
-                        {
-                            break;
-                        }
-
-                        frames++;
-                        if (!HandleGomuxFrame(header, new ReadOnlySequence<byte>(plaintext, 0, length)))
-                        {
-                            return;
-                        }
+                        return;
                     }
 
                     if (result.IsCompleted || result.IsCanceled)
@@ -212,6 +182,72 @@ public sealed partial class MuxSession
         {
             ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
             await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Handles every whole frame at the front of <paramref name="buffer"/>, advancing it past them; false when the
+    /// session ended (CloseMux). Synchronous, so the header can live on the stack.
+    /// </summary>
+    private bool ReadGomuxFrames(ref ReadOnlySequence<byte> buffer, ref long frames, byte[] scratch)
+    {
+        GomuxFrameCodec codec = _gomux!;
+        Span<byte> raw = stackalloc byte[GomuxConstants.HeaderSize];
+        while (true)
+        {
+            if (frames == 0 || buffer.Length < GomuxConstants.HeaderSize)
+            {
+                CheckGomuxPrefix(buffer, frames);
+            }
+
+            if (buffer.Length < GomuxConstants.HeaderSize)
+            {
+                // CheckGomuxPrefix judged what it could before the whole header is here: a yamux peer's
+                // 12-byte frames would otherwise leave us waiting for 36 bytes that never come.
+                return true;
+            }
+
+            buffer.Slice(0, GomuxConstants.HeaderSize).CopyTo(raw);
+            GomuxHeader header = GomuxCodec.DecodeHeader(raw, acceptOversizedWindowUpdate: true);
+            MuxStream? stream = null;
+            if (header.Type == GomuxFrameType.Data)
+            {
+                // Judge a Data frame's length against the stream's window by its header alone.
+                // (OnGomuxData checks it again under the stream's lock once the whole frame is here.)
+                lock (_streamsLock)
+                {
+                    _streams.TryGetValue(header.StreamId, out stream);
+                }
+
+                if (stream is not null && buffer.Length < header.WireLength)
+                {
+                    stream.CheckReceiveCredit(header.Length);
+                }
+            }
+
+            if (buffer.Length < header.WireLength)
+            {
+                return true;
+            }
+
+            int length = header.PayloadLength;
+            if (stream is not null && length > 0)
+            {
+                // Decrypted straight into the stream; a frame that fails authentication delivers nothing.
+                stream.OnGomuxData(codec, buffer, raw, length, scratch);
+                Interlocked.Add(ref _bytesReceived, length);
+                buffer = buffer.Slice(header.WireLength);
+                frames++;
+                continue;
+            }
+
+            codec.Open(buffer, raw, scratch.AsSpan(0, length));
+            buffer = buffer.Slice(header.WireLength);
+            frames++;
+            if (!HandleGomuxFrame(header, new ReadOnlySequence<byte>(scratch, 0, length)))
+            {
+                return false;
+            }
         }
     }
 
@@ -282,20 +318,6 @@ public sealed partial class MuxSession
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(raw[4..]);
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
         return flags <= (uint)GomuxFrameType.CloseMux && (length <= GomuxConstants.MaxLength || flags == (uint)GomuxFrameType.WindowUpdate);
-    }
-
-    private void CheckGomuxDataLength(in GomuxHeader header)
-    {
-        MuxStream? stream;
-        lock (_streamsLock)
-        {
-            _streams.TryGetValue(header.StreamId, out stream);
-        }
-
-        if (stream is not null && header.Length > stream.ReceiveCredit)
-        {
-            throw new MuxProtocolException($"data frame of {header.Length} bytes on stream {header.StreamId} exceeds its receive window ({stream.ReceiveCredit} bytes left)");
-        }
     }
 
     /// <summary>Dispatches one authenticated gomux frame; false when the session ended (CloseMux).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Weft.Mux.Protocol;
 
 namespace Weft.Mux;
@@ -146,6 +147,78 @@ public sealed partial class MuxStream
         catch (OperationCanceledException) when (timeout is not null && !cancellationToken.IsCancellationRequested)
         {
             throw TimeoutError("read", _readTimeout);
+        }
+    }
+
+    /// <summary>gomux: throws when a Data frame of <paramref name="length"/> bytes would overrun this stream's receive window.</summary>
+    internal void CheckReceiveCredit(uint length)
+    {
+        lock (_sync)
+        {
+            CheckReceiveCreditLocked(length);
+        }
+    }
+
+    private void CheckReceiveCreditLocked(uint length)
+    {
+        if (length > _window.Credit)
+        {
+            throw new MuxProtocolException($"data frame of {length} bytes on stream {Id} exceeds its receive window ({_window.Credit} bytes left)");
+        }
+    }
+
+    /// <summary>
+    /// gomux: authenticates one whole Data frame at the front of <paramref name="frame"/> and decrypts it straight to
+    /// where the reader takes it: into the waiting read's buffer when one is waiting, nothing is buffered before it
+    /// and the frame fits; otherwise into the receive buffer's last segment. One pass over the bytes, no copy
+    /// afterwards. A frame that fails authentication throws before anything is counted or delivered (what the
+    /// cipher wrote is not committed, and OpenSSL clears it). Called by the read loop only.
+    /// </summary>
+    /// <param name="codec">The session's codec.</param>
+    /// <param name="frame">The buffered bytes, starting with the whole frame.</param>
+    /// <param name="rawHeader">The frame's 36 header bytes.</param>
+    /// <param name="length">The payload length (more than 0).</param>
+    /// <param name="scratch">Where data nobody will read is opened (reset, closed or read-aborted streams): it is still authenticated.</param>
+    internal void OnGomuxData(GomuxFrameCodec codec, in ReadOnlySequence<byte> frame, ReadOnlySpan<byte> rawHeader, int length, Span<byte> scratch)
+    {
+        uint discardCredit = 0;
+        lock (_sync)
+        {
+            CheckReceiveCreditLocked((uint)length);
+
+            // As OnFrame: frames racing a reset, or for a stream closed here (gomux ignores those), are dropped.
+            bool deliver = !_localReset && !_remoteReset && !_disposed && !_readsAborted;
+            bool intoRead = deliver && _hasPendingRead && _received.Length == 0 && _pendingRead.Length - _pendingReadCount >= length;
+            Span<byte> destination = !deliver ? scratch[..length]
+                : intoRead ? _pendingRead.Span.Slice(_pendingReadCount, length)
+                : _received.GetAppendSpan(length);
+            codec.Open(frame, rawHeader, destination);
+
+            _window.TryReceive((uint)length);
+            if (intoRead)
+            {
+                _pendingReadCount += length;
+                if (_pendingReadCount == _pendingRead.Length)
+                {
+                    _hasPendingRead = false;
+                }
+
+                _session.Wake(_readSignal);
+            }
+            else if (deliver)
+            {
+                _received.CommitAppend(length);
+                _session.Wake(_readSignal);
+            }
+            else if (_readsAborted && !_localReset && !_remoteReset && !_disposed)
+            {
+                discardCredit = TakeDiscardCreditLocked((uint)length);
+            }
+        }
+
+        if (discardCredit > 0)
+        {
+            _session.EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, Id, discardCredit), isReply: true);
         }
     }
 

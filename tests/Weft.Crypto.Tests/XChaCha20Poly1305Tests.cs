@@ -129,6 +129,112 @@ public sealed class XChaCha20Poly1305Tests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData(new[] { 1, 1 })]
+    [InlineData(new[] { 63, 1, 64, 200 })]
+    [InlineData(new[] { 4096, 4096, 4096, 1000 })]
+    [InlineData(new[] { 0, 100, 0, 900 })]
+    [InlineData(new[] { 65_536 })]
+    public void TryDecrypt_CiphertextInPieces_MatchesLibsodium(int[] pieces)
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        byte[] nonce = RandomNumberGenerator.GetBytes(24);
+        byte[] ad = RandomNumberGenerator.GetBytes(36);
+        byte[] plain = RandomNumberGenerator.GetBytes(pieces.Sum());
+        byte[] cipher = new byte[plain.Length];
+        byte[] tag = new byte[16];
+        AeadXChaCha20Poly1305.EncryptDetached(key, nonce, plain, cipher, tag, ad);
+        using var aead = new XChaCha20Poly1305(key);
+
+        byte[] opened = new byte[plain.Length];
+        Assert.True(aead.TryDecrypt(nonce, Pieces(cipher, pieces), tag, opened, ad));
+        Assert.Equal(plain, opened);
+
+        // Any changed byte, in any piece, in the tag or the associated data: false, and nothing of the plaintext left.
+        foreach (int at in new[] { 0, cipher.Length / 2, cipher.Length - 1 })
+        {
+            byte[] forged = (byte[])cipher.Clone();
+            forged[at] ^= 0x04;
+            byte[] output = new byte[plain.Length];
+            Array.Fill(output, (byte)0xAA);
+            Assert.False(aead.TryDecrypt(nonce, Pieces(forged, pieces), tag, output, ad));
+            Assert.True(output.All(b => b == 0), "the plaintext must be cleared when the tag does not verify");
+        }
+
+        byte[] badTag = (byte[])tag.Clone();
+        badTag[15] ^= 1;
+        Assert.False(aead.TryDecrypt(nonce, Pieces(cipher, pieces), badTag, new byte[plain.Length], ad));
+        byte[] badAd = (byte[])ad.Clone();
+        badAd[0] ^= 1;
+        Assert.False(aead.TryDecrypt(nonce, Pieces(cipher, pieces), tag, new byte[plain.Length], badAd));
+    }
+
+    [Fact]
+    public void TryDecrypt_CiphertextInPieces_WrongPlaintextLength_Throws()
+    {
+        using var aead = new XChaCha20Poly1305(RandomNumberGenerator.GetBytes(32));
+        Assert.Throws<ArgumentException>(() => aead.TryDecrypt(new byte[24], Pieces(new byte[100], [50, 50]), new byte[16], new byte[99]));
+    }
+
+    [Fact]
+    public void TryDecrypt_CiphertextInPieces_SteadyState_AllocatesNothing()
+    {
+        Assert.True(XChaCha20Poly1305.UsesOpenSslContexts, "libcrypto should be found on Linux (it is what the in-box AEAD uses)");
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        using var aead = new XChaCha20Poly1305(key);
+        byte[] nonce = new byte[24];
+        byte[] ad = new byte[36];
+        byte[] plain = RandomNumberGenerator.GetBytes(9000);
+        byte[] cipher = new byte[plain.Length];
+        byte[] tag = new byte[16];
+        aead.Encrypt(nonce, plain, cipher, tag, ad);
+        System.Buffers.ReadOnlySequence<byte> pieces = Pieces(cipher, [4000, 4096, 904]);
+        byte[] opened = new byte[plain.Length];
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(aead.TryDecrypt(nonce, pieces, tag, opened, ad));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.True(aead.TryDecrypt(nonce, pieces, tag, opened, ad));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(plain, opened);
+    }
+
+    /// <summary>The bytes as a sequence of separate segments of the given lengths (empty ones included).</summary>
+    private static System.Buffers.ReadOnlySequence<byte> Pieces(byte[] bytes, int[] lengths)
+    {
+        Piece? first = null;
+        Piece? last = null;
+        int offset = 0;
+        foreach (int length in lengths)
+        {
+            var piece = new Piece(bytes.AsMemory(offset, length).ToArray(), last);
+            first ??= piece;
+            last = piece;
+            offset += length;
+        }
+
+        return new System.Buffers.ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Piece : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Piece(byte[] bytes, Piece? previous)
+        {
+            Memory = bytes;
+            if (previous is not null)
+            {
+                RunningIndex = previous.RunningIndex + previous.Memory.Length;
+                previous.Next = this;
+            }
+        }
+    }
+
     [Fact]
     public async Task EncryptAndDecrypt_FromManyThreadsAtOnce_MatchLibsodium()
     {

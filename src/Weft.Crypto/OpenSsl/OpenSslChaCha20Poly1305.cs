@@ -138,6 +138,55 @@ internal static unsafe class OpenSslChaCha20Poly1305
         return ok;
     }
 
+    /// <summary>
+    /// Opens a ciphertext held in several pieces straight into one plaintext span (no gather copy): one cipher
+    /// update per piece. False when the tag does not verify (the plaintext is then cleared).
+    /// </summary>
+    public static bool Decrypt(nint ctx, ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, in System.Buffers.ReadOnlySequence<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    {
+        bool ok;
+        fixed (byte* k = key)
+        fixed (byte* n = nonce)
+        fixed (byte* p = plaintext)
+        fixed (byte* t = tag)
+        fixed (byte* a = associatedData)
+        {
+            int outLength;
+            ok = s_cipherInit(ctx, 0, 0, k, n, 0) == 1
+                && s_ctrl(ctx, CtrlAeadSetTag, 16, t) == 1
+                && (associatedData.IsEmpty || s_cipherUpdate(ctx, null, &outLength, a, associatedData.Length) == 1);
+            int written = 0;
+            foreach (ReadOnlyMemory<byte> piece in ciphertext)
+            {
+                if (!ok)
+                {
+                    break;
+                }
+
+                if (piece.IsEmpty)
+                {
+                    continue;
+                }
+
+                fixed (byte* c = piece.Span)
+                {
+                    ok = s_cipherUpdate(ctx, p + written, &outLength, c, piece.Length) == 1 && outLength == piece.Length;
+                }
+
+                written += piece.Length;
+            }
+
+            ok = ok && s_cipherFinal(ctx, p + written, &outLength) == 1;
+        }
+
+        if (!ok)
+        {
+            plaintext.Clear();
+        }
+
+        return ok;
+    }
+
     /// <summary>RFC 8439 §2.8.2's test vector, sealed and opened, and a forgery refused, before the path is trusted.</summary>
     private static bool SelfTest()
     {

@@ -50,6 +50,29 @@ internal sealed class ReceiveBuffer
         }
     }
 
+    /// <summary>
+    /// Contiguous room for <paramref name="length"/> bytes (at most one segment) at the end: in the last segment when
+    /// it has that much left, else in a new one. Write it, then <see cref="CommitAppend"/>; until then it is not
+    /// part of the buffer (a write that is never committed leaves at most an empty segment, read past as nothing).
+    /// </summary>
+    public Span<byte> GetAppendSpan(int length)
+    {
+        if (_count == 0 || Tail.Array.Length - Tail.End < length)
+        {
+            Push(_pool.Rent());
+        }
+
+        ref Segment tail = ref Tail;
+        return tail.Array.AsSpan(tail.End, length);
+    }
+
+    /// <summary>Makes the <paramref name="length"/> bytes written into <see cref="GetAppendSpan"/>'s span part of the buffer.</summary>
+    public void CommitAppend(int length)
+    {
+        Tail.End += length;
+        Length += length;
+    }
+
     /// <summary>Moves up to <paramref name="destination"/>.Length bytes out; returns how many.</summary>
     public int Read(Span<byte> destination)
     {

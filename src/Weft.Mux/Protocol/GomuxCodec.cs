@@ -385,32 +385,29 @@ public sealed class GomuxFrameCodec : IDisposable
         return buffer.Length >= header.WireLength;
     }
 
-    private void Open(ref ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> raw, in GomuxHeader header, Span<byte> plaintext)
+    /// <summary>
+    /// Authenticates one whole buffered frame and decrypts its payload into <paramref name="plaintext"/>: straight from
+    /// the buffer's segments, however the frame straddles them (no gather copy on the OpenSSL path).
+    /// </summary>
+    /// <param name="frame">The buffered bytes, starting with the frame (at least its wire length).</param>
+    /// <param name="raw">The frame's 36 header bytes (the associated data; the nonce is at 12).</param>
+    /// <param name="plaintext">Exactly the frame's payload length (empty for non-Data frames); on failure it may have been written and is cleared.</param>
+    /// <exception cref="GomuxFormatException">The tag does not verify.</exception>
+    internal void Open(in ReadOnlySequence<byte> frame, ReadOnlySpan<byte> raw, Span<byte> plaintext)
     {
         int length = plaintext.Length;
         Span<byte> tag = stackalloc byte[GomuxConstants.TagSize];
-        buffer.Slice(GomuxConstants.HeaderSize + length, GomuxConstants.TagSize).CopyTo(tag);
-
-        ReadOnlySequence<byte> body = buffer.Slice(GomuxConstants.HeaderSize, length);
-        ReadOnlySpan<byte> ciphertext;
-        if (body.IsSingleSegment)
-        {
-            ciphertext = body.FirstSpan;
-        }
-        else
-        {
-            // The frame straddles segments: gather the ciphertext into the plaintext buffer and open it in place
-            // (both AEAD paths accept exactly overlapping input and output), so no per-frame buffer is needed.
-            body.CopyTo(plaintext);
-            ciphertext = plaintext;
-        }
-
+        frame.Slice(GomuxConstants.HeaderSize + length, GomuxConstants.TagSize).CopyTo(tag);
         ReadOnlySpan<byte> nonce = raw.Slice(GomuxConstants.NonceOffset, GomuxConstants.NonceSize);
-        if (!_aead.TryDecrypt(nonce, ciphertext, tag, plaintext, raw))
+        if (!_aead.TryDecrypt(nonce, frame.Slice(GomuxConstants.HeaderSize, length), tag, plaintext, raw[..GomuxConstants.HeaderSize]))
         {
             throw new GomuxFormatException(AuthenticationFailed);
         }
+    }
 
+    private void Open(ref ReadOnlySequence<byte> buffer, ReadOnlySpan<byte> raw, in GomuxHeader header, Span<byte> plaintext)
+    {
+        Open(buffer, raw, plaintext);
         buffer = buffer.Slice(header.WireLength);
     }
 }
