@@ -24,6 +24,9 @@ internal static class OneCore
 {
     public const int Frame = 64 * 1024;
 
+    /// <summary>Whether the sessions grow their receive windows (the default); --no-autotune turns it off for comparison.</summary>
+    public static bool WindowAutoTuning { get; set; } = true;
+
     /// <summary>Bytes moved, wall time and process CPU time of one measurement.</summary>
     public readonly record struct Measure(long Bytes, TimeSpan Wall, TimeSpan Cpu)
     {
@@ -79,7 +82,7 @@ internal static class OneCore
     public static async Task<(Measure Measure, byte[] Recording)> SendAsync(MuxDialect dialect, GomuxFrameCodec peerCodec, long bytes, int recordBytes = 0)
     {
         var sink = new CreditingSink(peerCodec, recordBytes);
-        MuxSession session = MuxSession.CreateClient(sink, new MuxOptions { Dialect = dialect });
+        MuxSession session = MuxSession.CreateClient(sink, new MuxOptions { Dialect = dialect, WindowAutoTuning = WindowAutoTuning });
         MuxStream stream = await session.OpenStreamAsync();
         byte[] data = RandomNumberGenerator.GetBytes(Frame);
         TimeSpan cpu = ProcessCpu();
@@ -102,7 +105,7 @@ internal static class OneCore
     public static async Task<Measure> ReceiveAsync(MuxDialect dialect, byte[] recording, long bytes)
     {
         var sender = new RecordedSender(recording, bytes);
-        MuxSession session = MuxSession.CreateServer(sender, new MuxOptions { Dialect = dialect });
+        MuxSession session = MuxSession.CreateServer(sender, new MuxOptions { Dialect = dialect, WindowAutoTuning = WindowAutoTuning });
         MuxStream stream = await session.AcceptStreamAsync();
         byte[] buffer = new byte[Frame];
         TimeSpan cpu = ProcessCpu();

@@ -24,8 +24,8 @@ using static Weft.Bench.BenchSupport;
 //    alternated over several rounds. --one-core-only skips 1-4; run it under `taskset -c N` for one-core wall clock.
 
 var options = new Dictionary<string, string?> { ["--mib"] = null, ["--rtt"] = null, ["--json"] = null, ["--one-core-mib"] = null, ["--rounds"] = null, ["--profile"] = null };
-var switches = new HashSet<string> { "--one-core-only" };
-if (!TryParseArguments(args, "usage: Weft.GomuxBench [--mib N] [--rtt N] [--one-core-mib N] [--rounds N] [--one-core-only] [--profile send|receive] [--json PATH]", options, switches))
+var switches = new HashSet<string> { "--one-core-only", "--no-autotune" };
+if (!TryParseArguments(args, "usage: Weft.GomuxBench [--mib N] [--rtt N] [--one-core-mib N] [--rounds N] [--one-core-only] [--no-autotune] [--profile send|receive] [--json PATH]", options, switches))
 {
     return 2;
 }
@@ -43,6 +43,7 @@ var results = new Dictionary<string, double>();
 Layer[] layers = [Layer.RawTcp, Layer.Yamux, Layer.YamuxOverShs, Layer.Gomux];
 
 Console.WriteLine($"Weft.GomuxBench: {mib} MiB per throughput run, {rttCount} round trips, {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, load {LoadAverage()}");
+Weft.GomuxBench.OneCore.WindowAutoTuning = !switches.Contains("--no-autotune");
 long oneCoreBytes = (long)Int(options, "--one-core-mib", 256) << 20;
 int rounds = Int(options, "--rounds", 5);
 using var peerCodec = new Weft.Mux.Protocol.GomuxFrameCodec("weft-gomux-bench");

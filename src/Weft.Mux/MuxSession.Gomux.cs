@@ -117,6 +117,44 @@ public sealed partial class MuxSession
         }
     }
 
+    /// <summary>
+    /// gomux only, from a reader (an application thread, never the read loop): queues a WindowUpdate grant and sends
+    /// what is queued from this thread when nobody else is writing, as a writer does (<see cref="FlushInlineAsync"/>),
+    /// instead of waking the write loop: one thread hop fewer per grant, which gomux's fixed 128 KiB window makes
+    /// frequent (one per 64 KiB read). Never waits: a write that does not complete at once finishes on its own, and
+    /// a failure has already ended the session (the read that sent the grant keeps its bytes).
+    /// </summary>
+    internal void SendGomuxWindowUpdate(uint streamId, uint credit)
+    {
+        lock (_outLock)
+        {
+            if (_outClosed)
+            {
+                return;
+            }
+
+            AppendFrame(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, streamId, credit), default, wake: false);
+        }
+
+        ValueTask flush = FlushInlineAsync();
+        if (!flush.IsCompletedSuccessfully)
+        {
+            _ = ObserveFlushAsync(flush);
+        }
+    }
+
+    private static async Task ObserveFlushAsync(ValueTask flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (MuxException)
+        {
+            // The session is shut down with the reason; the reader learns it from its next read.
+        }
+    }
+
     //  Reading: the same PipeReader loop as yamux, with the gomux codec. A Data frame for a live stream is
     //  authenticated and decrypted straight from the pipe's buffer into the stream (the waiting reader's buffer, or
     //  its receive buffer: MuxStream.OnGomuxData); every other frame is authenticated into one scratch buffer and

@@ -301,7 +301,12 @@ public sealed partial class MuxStream
 
     private void SendWindowUpdate(uint delta)
     {
-        if (delta > 0)
+        if (delta > 0 && _session.IsGomux)
+        {
+            // gomux: the reader sends its grant itself when the connection is free (no hop to the write loop).
+            _session.SendGomuxWindowUpdate(Id, delta);
+        }
+        else if (delta > 0)
         {
             _session.EnqueueControl(new YamuxHeader(YamuxFrameType.WindowUpdate, YamuxFlags.None, Id, delta), isReply: false);
         }
