@@ -209,11 +209,13 @@ internal static class OneCore
             results[$"onecore_ratio_{name}_max"] = values.Max();
         }
 
-        string reading = pinned ? "wall" : "cpu";
-        double send = results[$"onecore_ratio_send_vs_weft_seal_{reading}_median"];
-        double receive = results[$"onecore_ratio_receive_vs_weft_open_{reading}_median"];
-        Console.WriteLine($"one-core target (>= 0.8x the fast AEAD path, median of {rounds} rounds, {(pinned ? "wall clock on one pinned CPU" : "CPU time")}): "
-            + $"send {send:0.00}x {(send >= 0.8 ? "MET" : "NOT MET")}, receive {receive:0.00}x {(receive >= 0.8 ? "MET" : "NOT MET")}");
+        // The verdict reads CPU time: on a shared machine another process takes the pinned CPU for part of every
+        // measurement, so one-core wall clock is only the same reading when the machine is quiet.
+        double send = results["onecore_ratio_send_vs_weft_seal_cpu_median"];
+        double receive = results["onecore_ratio_receive_vs_weft_open_cpu_median"];
+        Console.WriteLine($"one-core target (>= 0.8x the fast AEAD path; median of {rounds} rounds, CPU time): "
+            + $"send {send:0.00}x {(send >= 0.8 ? "MET" : "NOT MET")}, receive {receive:0.00}x {(receive >= 0.8 ? "MET" : "NOT MET")}"
+            + $" (wall clock{(pinned ? ", one pinned CPU" : "")}: send {results["onecore_ratio_send_vs_weft_seal_wall_median"]:0.00}x, receive {results["onecore_ratio_receive_vs_weft_open_wall_median"]:0.00}x)");
     }
 
     private static void Add(Dictionary<string, List<double>> lists, string name, double value)
