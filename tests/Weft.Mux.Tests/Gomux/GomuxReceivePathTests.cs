@@ -89,7 +89,7 @@ public sealed class GomuxReceivePathTests
             // The waiting read's buffer cannot hold a frame: it gets the first bytes from the receive buffer.
             int n = await read;
             byte[] rest = await ReadExactlyAsync(stream, expected.Length - n, readSize: 4096, ct);
-            Assert.Equal(expected, [.. small[..n], .. rest]);
+            Assert.Equal(expected, (byte[])[.. small[..n], .. rest]);
         }
     }
 
@@ -146,7 +146,7 @@ public sealed class GomuxReceivePathTests
             byte[] good = RandomNumberGenerator.GetBytes(30_000);
             byte[] bad = Seal(peer, 0, RandomNumberGenerator.GetBytes(30_000));
             bad[^1] ^= 0x80;
-            await peer.SendRawAsync([.. Seal(peer, 0, good), .. bad]);
+            await peer.SendRawAsync((byte[])[.. Seal(peer, 0, good), .. bad]);
             await session.Completion.WaitAsync(ct);
             Assert.Equal(MuxError.ProtocolError, session.TerminationException!.Error);
             Assert.Contains("tampered with or corrupted", session.TerminationException.Message, StringComparison.Ordinal);
@@ -169,7 +169,7 @@ public sealed class GomuxReceivePathTests
             MuxStream stream = await session.AcceptStreamAsync(ct);
             byte[] good = RandomNumberGenerator.GetBytes(5000);
             byte[] cut = Seal(peer, 0, RandomNumberGenerator.GetBytes(50_000));
-            await peer.SendRawAsync([.. Seal(peer, 0, good), .. cut.AsSpan(0, cut.Length - 1)]);
+            await peer.SendRawAsync((byte[])[.. Seal(peer, 0, good), .. cut.AsSpan(0, cut.Length - 1)]);
             peer.ShutdownSend();
             await session.Completion.WaitAsync(ct);
             Assert.Equal(MuxError.ConnectionLost, session.TerminationException!.Error);
