@@ -57,6 +57,21 @@ public sealed class TransportEchoTests
     }
 
     [Fact]
+    public async Task Net_DialedAndAcceptedSockets_BothHaveNoDelay()
+    {
+        CancellationToken ct = TestTimeout.Token();
+        TransportRegistry registry = TransportRegistry.CreateDefault();
+        await using IConnectionListener listener = await registry.ListenAsync(Address.Parse("net:127.0.0.1:0"), cancellationToken: ct);
+        ValueTask<TransportConnection> accepting = listener.AcceptAsync(ct);
+
+        await using TransportConnection client = await registry.DialAsync(listener.Address, ct);
+        await using TransportConnection server = await accepting;
+
+        Assert.True(Assert.IsType<SocketStream>(client.Stream).Socket.NoDelay, "the dialled socket must have TCP_NODELAY");
+        Assert.True(Assert.IsType<SocketStream>(server.Stream).Socket.NoDelay, "the accepted socket must have TCP_NODELAY");
+    }
+
+    [Fact]
     public async Task Net_ListenOnIPv6Any_AcceptsIPv4ClientsToo()
     {
         AssertIPv6LoopbackAvailable();
