@@ -105,6 +105,9 @@ public sealed class BoxStreamTests
         byte[] expected = [.. plain1, .. plain2, .. plain3];
         byte[] wire = Record(key, nonce, plain1, plain2, plain3);
 
+        // Where a chunk (34-byte header + body) ends: a cut there loses whole chunks or the goodbye, anywhere else
+        // it splits a chunk. The two say different things.
+        int[] chunkEnds = [0, 34 + 100, 34 + 100 + 34 + 4096, 34 + 100 + 34 + 4096 + 34 + 7];
         for (int length = 0; length < wire.Length; length++)
         {
             (byte[] plain, Exception? error) = await ReadAllAsync(wire.AsSpan(0, length).ToArray(), key, nonce, cts.Token);
@@ -112,6 +115,8 @@ public sealed class BoxStreamTests
             var secure = Assert.IsType<SecureChannelException>(error);
             Assert.Equal(SecureChannelError.UnexpectedHangup, secure.Error);
             Assert.True(expected.AsSpan().StartsWith(plain));
+            string expectedMessage = chunkEnds.Contains(length) ? "without the peer's goodbye" : "in the middle of a chunk";
+            Assert.Contains(expectedMessage, secure.Message, StringComparison.Ordinal);
         }
 
         (byte[] all, Exception? none) = await ReadAllAsync(wire, key, nonce, cts.Token);
