@@ -224,6 +224,34 @@ public sealed class BoxStreamTests
         Assert.Equal(new byte[] { 5, 6 }, plain);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dispose_AfterTamperedRead_SendsNoGoodbyeSoPeerSeesAHangup(bool async)
+    {
+        using var cts = TestStreams.Timeout();
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        byte[] nonce = RandomNumberGenerator.GetBytes(24);
+        byte[] wire = Record(key, nonce, RandomNumberGenerator.GetBytes(100));
+        wire[40] ^= 0x01;
+        (_, SessionKeys reader) = Fixtures.KeyPair(key, nonce);
+        var inner = new RecordingStream(wire);
+        var box = new BoxStream(inner, reader, leaveOpen: true);
+
+        var error = await Assert.ThrowsAsync<SecureChannelException>(async () => await box.ReadAsync(new byte[256], cts.Token));
+        Assert.Equal(SecureChannelError.MessageAuthenticationFailed, error.Error);
+        if (async)
+        {
+            await box.DisposeAsync();
+        }
+        else
+        {
+            box.Dispose();
+        }
+
+        Assert.Equal(0, inner.Output.Length);
+    }
+
     [Fact]
     public void Write_LargeBuffer_BatchesChunksIntoFewInnerWrites()
     {
