@@ -149,7 +149,9 @@ public class HandOffTests
             byte[] got = new byte[4];
             await clientB.ReadExactlyAsync(got, ct);
             Assert.Equal("dddd"u8.ToArray(), got);
-            Assert.True(pair.Client.RescueCount >= 1, $"client rescues: {pair.Client.RescueCount}");
+
+            // No rescue count here: after a window update the writer may go on from its own transport write's
+            // completion rather than from the hand-off, and then it blocks a thread-pool thread, not the loop.
         }
         finally
         {

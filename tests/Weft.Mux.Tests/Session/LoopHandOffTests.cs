@@ -7,7 +7,8 @@ namespace Weft.Mux.Tests.Session;
 /// <summary>
 /// The read loop's hand-off on its own (Internal/LoopHandOff.cs, Internal/HandOffWatchdog.cs): who runs the loop's
 /// continuation, what application code may leave behind on the thread, and when the watchdog sleeps. Each test has
-/// its own watchdog, so the rest of the suite's sessions cannot keep it awake.
+/// its own watchdog, so the rest of the suite's sessions cannot keep it awake; where the test plays the watchdog
+/// itself, that watchdog has no thread, so a loaded machine cannot make it rescue on its own.
 /// </summary>
 public sealed class LoopHandOffTests
 {
@@ -15,7 +16,7 @@ public sealed class LoopHandOffTests
     public async Task Rescue_StaleGenerationLoses_CurrentWinsOnce_InlineClaimThenStandsDown()
     {
         CancellationToken ct = TestToken.Create();
-        using var watchdog = new HandOffWatchdog();
+        using var watchdog = new HandOffWatchdog(runs: false);
         var handOff = new LoopHandOff(watchdog);
 
         // Episode 1: nobody waits, so the loop goes on inline at once.
@@ -60,7 +61,8 @@ public sealed class LoopHandOffTests
     [Fact]
     public void Waiter_LeavesContextsOnTheThread_LoopGoesOnWithoutThem()
     {
-        using var watchdog = new HandOffWatchdog();
+        // No watchdog thread: the loop goes on inline, on the thread the waiter left its contexts on.
+        using var watchdog = new HandOffWatchdog(runs: false);
         var handOff = new LoopHandOff(watchdog);
         var local = new AsyncLocal<string?>();
         SynchronizationContext? before = SynchronizationContext.Current;
