@@ -7,7 +7,7 @@ internal sealed class HarnessOptions
         Weft.LoadTest: loopback benchmarks of Weft against raw TCP and Go hashicorp/yamux, in one run
 
           Weft.LoadTest [--quick] [--json] [--only GROUP[,GROUP...]] [--repeat N]
-                        [--go PATH] [--weft-peer PATH] [--no-peers]
+                        [--go PATH] [--weft-peer PATH] [--no-peers] [--fresh-servers]
 
           --quick       small sizes, one repetition: a smoke run of well under a minute
           --json        one JSON object per line on stdout ({"test","impl","value","unit"}, plus ratios);
@@ -17,6 +17,9 @@ internal sealed class HarnessOptions
           --go PATH     the Go yamux peer (default interop/go-yamux/build/go-yamux-peer)
           --weft-peer PATH  Weft's peer (default interop/weft-peer/bin/Release/net10.0/weft-peer)
           --no-peers    in-process tests only
+          --fresh-servers  start every peer server anew before each repetition, so that one long-lived
+                        server's scheduling luck (which core its threads settle on) does not set a whole
+                        run's figures; each repetition then samples it afresh for every implementation
 
           raw-peer server|client|rtt|openclose ...   the raw TCP peer this harness starts (peer CLI)
         """;
@@ -30,6 +33,8 @@ internal sealed class HarnessOptions
     public bool Help { get; private set; }
 
     public bool NoPeers { get; private set; }
+
+    public bool FreshServers { get; private set; }
 
     public int Repeat { get; private set; }
 
@@ -72,6 +77,9 @@ internal sealed class HarnessOptions
                     break;
                 case "--no-peers":
                     options.NoPeers = true;
+                    break;
+                case "--fresh-servers":
+                    options.FreshServers = true;
                     break;
                 case "-h" or "--help":
                     options.Help = true;

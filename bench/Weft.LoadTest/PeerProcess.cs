@@ -11,8 +11,12 @@ internal sealed class PeerProcess : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The program this process runs.</summary>
+    public PeerCommand Command { get; }
+
     private PeerProcess(PeerCommand command, IEnumerable<string> args)
     {
+        Command = command;
         var start = new ProcessStartInfo(command.FileName)
         {
             RedirectStandardInput = true,

@@ -104,6 +104,11 @@ internal sealed class PeerTests
         var failed = new Dictionary<string, string>();
         for (int rep = 0; rep < _options.Repeat; rep++)
         {
+            if (_options.FreshServers && rep > 0)
+            {
+                await RestartServersAsync(servers);
+            }
+
             foreach ((string impl, PeerCommand server, PeerCommand client) in pairs)
             {
                 if (failed.ContainsKey(impl))
@@ -150,6 +155,18 @@ internal sealed class PeerTests
                     _report.Add(tests[t], impl, samples[impl][t]);
                 }
             }
+        }
+    }
+
+    /// <summary>Replaces every server process with a new one (<c>--fresh-servers</c>).</summary>
+    private static async Task RestartServersAsync(Dictionary<string, (PeerProcess Process, string Address)> servers)
+    {
+        foreach (string name in servers.Keys.ToList())
+        {
+            (PeerProcess old, _) = servers[name];
+            PeerCommand command = old.Command;
+            old.Dispose();
+            servers[name] = await PeerProcess.StartServerAsync(command);
         }
     }
 

@@ -10,12 +10,19 @@ namespace Weft.SecurityBench;
 
 /// <summary>
 /// The noise figures of Weft.SecurityBench (docs/benchmarks.md, "Noise"): the in-box ChaCha20-Poly1305 alone on
-/// 65 519-byte messages (noise's largest), the noise stream's encrypt and decrypt paths on one core over the same
-/// data, and noise handshakes per second. The TCP runs (raw, noise, mux over noise) are in Program.cs with the shs ones.
+/// 65 024-byte messages (the largest the noise stream sends), the noise stream's encrypt and decrypt paths on one core
+/// over the same data, the AEAD's speed on other message sizes and against AES-256-GCM (why the stream sends 65 024, and
+/// why it stays on ChaCha20-Poly1305), and noise handshakes per second. The TCP runs (raw, noise, mux over noise) are in
+/// Program.cs with the shs ones.
 /// </summary>
 internal static class NoiseBench
 {
-    private const int MessageSize = 65535 - 16;
+    /// <summary>The largest plaintext the noise stream sends in one message (NoiseWire.SendPlaintextSize): 127 × 512.</summary>
+    public const int StreamMessageSize = 65024;
+
+    /// <summary>Noise's largest plaintext (65 535 − 16), which other Noise implementations send.</summary>
+    public const int NoiseMaxMessageSize = 65535 - 16;
+
     private const int WriteSize = 64 * 1024;
 
     /// <summary>
@@ -49,36 +56,50 @@ internal static class NoiseBench
     }
 
     /// <summary>
-    /// ChaCha20-Poly1305 alone, one core, on maximum noise messages: sealing a 64 KiB-message source as the stream does,
-    /// or opening <paramref name="bytes"/> of ciphertext prepared in memory first (not timed) into a 256 KiB buffer, as
-    /// the stream's decrypt run reads its recording: the same data through the same memory.
+    /// ChaCha20-Poly1305 (or AES-256-GCM) alone, one core, on messages of <paramref name="messageSize"/> bytes: sealing one
+    /// source message again and again as the stream does, or opening <paramref name="bytes"/> of ciphertext prepared in
+    /// memory first (not timed) into a 256 KiB buffer, as the stream's decrypt run reads its recording: the same data
+    /// through the same memory.
     /// </summary>
-    public static double AeadOnly(long bytes, bool decrypt)
+    public static double AeadOnly(long bytes, bool decrypt, int messageSize = StreamMessageSize, bool aesGcm = false)
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
         byte[] nonce = new byte[12];
-        byte[] plain = RandomNumberGenerator.GetBytes(MessageSize);
+        byte[] plain = RandomNumberGenerator.GetBytes(messageSize);
         byte[] tag = new byte[16];
-        using var aead = new ChaCha20Poly1305(key);
+        using var chacha = new ChaCha20Poly1305(key);
+        using var gcm = new AesGcm(key, 16);
+        void Seal(ReadOnlySpan<byte> p, Span<byte> c, Span<byte> t)
+        {
+            if (aesGcm)
+            {
+                gcm.Encrypt(nonce, p, c, t);
+            }
+            else
+            {
+                chacha.Encrypt(nonce, p, c, t);
+            }
+        }
+
         if (!decrypt)
         {
-            byte[] cipher = new byte[MessageSize];
+            byte[] cipher = new byte[messageSize];
             var sw = Stopwatch.StartNew();
-            for (long done = 0; done < bytes; done += MessageSize)
+            for (long done = 0; done < bytes; done += messageSize)
             {
-                aead.Encrypt(nonce, plain, cipher, tag);
+                Seal(plain, cipher, tag);
             }
 
             return bytes / sw.Elapsed.TotalSeconds / 1e6;
         }
 
-        int messages = (int)((bytes + MessageSize - 1) / MessageSize);
-        int frame = MessageSize + 16;
+        int messages = (int)((bytes + messageSize - 1) / messageSize);
+        int frame = messageSize + 16;
         byte[] recorded = GC.AllocateUninitializedArray<byte>(messages * frame);
         for (int i = 0; i < messages; i++)
         {
             BitConverter.TryWriteBytes(nonce.AsSpan(4), (ulong)i);
-            aead.Encrypt(nonce, plain, recorded.AsSpan(i * frame, MessageSize), recorded.AsSpan((i * frame) + MessageSize, 16));
+            Seal(plain, recorded.AsSpan(i * frame, messageSize), recorded.AsSpan((i * frame) + messageSize, 16));
         }
 
         byte[] destination = new byte[256 * 1024];
@@ -86,11 +107,20 @@ internal static class NoiseBench
         for (int i = 0; i < messages; i++)
         {
             BitConverter.TryWriteBytes(nonce.AsSpan(4), (ulong)i);
-            int at = i % 3 * MessageSize;
-            aead.Decrypt(nonce, recorded.AsSpan(i * frame, MessageSize), recorded.AsSpan((i * frame) + MessageSize, 16), destination.AsSpan(at, MessageSize));
+            int at = i % 3 * messageSize;
+            var ciphertext = recorded.AsSpan(i * frame, messageSize);
+            var mac = recorded.AsSpan((i * frame) + messageSize, 16);
+            if (aesGcm)
+            {
+                gcm.Decrypt(nonce, ciphertext, mac, destination.AsSpan(at, messageSize));
+            }
+            else
+            {
+                chacha.Decrypt(nonce, ciphertext, mac, destination.AsSpan(at, messageSize));
+            }
         }
 
-        return (long)messages * MessageSize / timer.Elapsed.TotalSeconds / 1e6;
+        return (long)messages * messageSize / timer.Elapsed.TotalSeconds / 1e6;
     }
 
     /// <summary>NoiseStream.Write of 64 KiB writes into a discarding inner stream after a real handshake, one core.</summary>

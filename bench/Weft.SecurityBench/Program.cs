@@ -18,7 +18,9 @@ using static Weft.Bench.BenchSupport;
 // 4. handshakes per second: sequential full handshakes over fresh loopback TCP connections.
 // 5. noise (NoiseBench.cs): ChaCha20-Poly1305 alone vs the noise stream's encrypt and decrypt paths on one core;
 //    noise and mux over noise over TCP vs raw TCP and noise vs box-stream over TCP, each pair alternated in 8 rounds
-//    (median ratio); noise handshakes per second.
+//    (median ratio); noise handshakes per second. Also the AEAD alone on the stream's 65 024-byte messages vs Noise's
+//    largest (65 519), and AES-256-GCM vs ChaCha20-Poly1305 (both in-box, one core): the reasons for the stream's
+//    message size and for staying on ChaCha20-Poly1305 (docs/benchmarks.md, "AES-GCM suite").
 
 var options = new Dictionary<string, string?> { ["--mib"] = null, ["--handshake-seconds"] = null, ["--json"] = null };
 var switches = new HashSet<string> { "--noise-tcp-only" };
@@ -49,6 +51,7 @@ await TcpAsync(8L << 20, Layer.MuxOverShs);
 await TcpAsync(8L << 20, Layer.Noise);
 await TcpAsync(8L << 20, Layer.MuxOverNoise);
 NoiseBench.AeadOnly(8L << 20, decrypt: false);
+NoiseBench.AeadOnly(8L << 20, decrypt: false, aesGcm: true);
 await NoiseBench.EncryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
 await NoiseBench.DecryptOnlyAsync(8L << 20, serverIdentity, clientIdentity);
 await HandshakesPerSecondAsync(TimeSpan.FromSeconds(0.5));
@@ -75,7 +78,7 @@ if (noiseTcpOnly)
     TimeSpan aeadBefore = ProcessCpu();
     NoiseBench.AeadOnly(total / 2, decrypt: false);
     TimeSpan aeadUsed = ProcessCpu() - aeadBefore;
-    Console.WriteLine($"CPU per MB, ChaCha20-Poly1305 seal alone x 2 (seal + open): {2 * aeadUsed.TotalMilliseconds / ((total / 2) / 1e6):0.000} ms");
+    Console.WriteLine($"CPU per MB, ChaCha20-Poly1305 seal alone x 2 (seal + open; the stream's 65 024-byte messages): {2 * aeadUsed.TotalMilliseconds / ((total / 2) / 1e6):0.000} ms");
     foreach (var (layer, (used, bytes)) in cpu)
     {
         Console.WriteLine($"CPU per MB, both ends, {layer}: {used.TotalMilliseconds / (bytes / 1e6):0.000} ms");
@@ -100,6 +103,21 @@ var dec = await NoiseBench.InterleavedAsync(Math.Min(total, 256L << 20), rounds,
 var tcp = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.Noise), n => TcpAsync(n, Layer.None));
 var mux = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.MuxOverNoise), n => TcpAsync(n, Layer.None));
 var box = await NoiseBench.InterleavedAsync(total, rounds, n => TcpAsync(n, Layer.Noise), n => TcpAsync(n, Layer.Shs));
+// The AEAD alone: the stream's message size against Noise's largest, and AES-256-GCM against ChaCha20-Poly1305.
+long aeadBytes = Math.Min(total, 256L << 20);
+var sizes = await NoiseBench.InterleavedAsync(aeadBytes, rounds,
+    n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: false)),
+    n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: false, NoiseBench.NoiseMaxMessageSize)));
+var gcmSeal = await NoiseBench.InterleavedAsync(aeadBytes, rounds,
+    n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: false, aesGcm: true)), n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: false)));
+var gcmOpen = await NoiseBench.InterleavedAsync(aeadBytes, rounds,
+    n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: true, aesGcm: true)), n => Task.FromResult(NoiseBench.AeadOnly(n, decrypt: true)));
+results["chachapoly_encrypt_65519B_1core_MBps"] = sizes.B;
+results["aesgcm_encrypt_1core_MBps"] = gcmSeal.A;
+results["aesgcm_decrypt_1core_MBps"] = gcmOpen.A;
+results["ratio_chachapoly_65024B_vs_65519B_messages"] = sizes.Ratio;
+results["ratio_aesgcm_vs_chachapoly_encrypt"] = gcmSeal.Ratio;
+results["ratio_aesgcm_vs_chachapoly_decrypt"] = gcmOpen.Ratio;
 results["chachapoly_encrypt_1core_MBps"] = enc.B;
 results["noise_encrypt_1core_MBps"] = enc.A;
 results["chachapoly_decrypt_1core_MBps"] = dec.B;
@@ -132,6 +150,8 @@ Console.WriteLine($"target: noise stream >= 0.8x ChaCha20-Poly1305 (one core): e
     (Math.Min(results["ratio_noise_encrypt_vs_chachapoly"], results["ratio_noise_decrypt_vs_chachapoly"]) >= 0.8 ? "MET" : "NOT MET"));
 Console.WriteLine($"target: mux over noise >= 0.5x raw TCP: {results["ratio_mux_over_noise_vs_raw_tcp"]:0.00}x " +
     (results["ratio_mux_over_noise_vs_raw_tcp"] >= 0.5 ? "MET" : "NOT MET"));
+Console.WriteLine($"AEAD alone (one core): ChaCha20-Poly1305 on 65 024- vs 65 519-byte messages {results["ratio_chachapoly_65024B_vs_65519B_messages"]:0.00}x; " +
+    $"AES-256-GCM vs ChaCha20-Poly1305 encrypt {results["ratio_aesgcm_vs_chachapoly_encrypt"]:0.00}x, decrypt {results["ratio_aesgcm_vs_chachapoly_decrypt"]:0.00}x");
 Console.WriteLine($"load at the end: {LoadAverage()}");
 return 0;
 

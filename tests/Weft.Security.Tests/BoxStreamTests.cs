@@ -105,6 +105,9 @@ public sealed class BoxStreamTests
         byte[] expected = [.. plain1, .. plain2, .. plain3];
         byte[] wire = Record(key, nonce, plain1, plain2, plain3);
 
+        // Where a chunk (34-byte header + body) ends: a cut there loses whole chunks or the goodbye, anywhere else
+        // it splits a chunk. The two say different things.
+        int[] chunkEnds = [0, 34 + 100, 34 + 100 + 34 + 4096, 34 + 100 + 34 + 4096 + 34 + 7];
         for (int length = 0; length < wire.Length; length++)
         {
             (byte[] plain, Exception? error) = await ReadAllAsync(wire.AsSpan(0, length).ToArray(), key, nonce, cts.Token);
@@ -112,6 +115,8 @@ public sealed class BoxStreamTests
             var secure = Assert.IsType<SecureChannelException>(error);
             Assert.Equal(SecureChannelError.UnexpectedHangup, secure.Error);
             Assert.True(expected.AsSpan().StartsWith(plain));
+            string expectedMessage = chunkEnds.Contains(length) ? "without the peer's goodbye" : "in the middle of a chunk";
+            Assert.Contains(expectedMessage, secure.Message, StringComparison.Ordinal);
         }
 
         (byte[] all, Exception? none) = await ReadAllAsync(wire, key, nonce, cts.Token);
@@ -217,6 +222,34 @@ public sealed class BoxStreamTests
         (byte[] plain, Exception? error) = await ReadAllAsync(inner.Output.ToArray(), key, nonce, cts.Token);
         Assert.Null(error);
         Assert.Equal(new byte[] { 5, 6 }, plain);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dispose_AfterTamperedRead_SendsNoGoodbyeSoPeerSeesAHangup(bool async)
+    {
+        using var cts = TestStreams.Timeout();
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        byte[] nonce = RandomNumberGenerator.GetBytes(24);
+        byte[] wire = Record(key, nonce, RandomNumberGenerator.GetBytes(100));
+        wire[40] ^= 0x01;
+        (_, SessionKeys reader) = Fixtures.KeyPair(key, nonce);
+        var inner = new RecordingStream(wire);
+        var box = new BoxStream(inner, reader, leaveOpen: true);
+
+        var error = await Assert.ThrowsAsync<SecureChannelException>(async () => await box.ReadAsync(new byte[256], cts.Token));
+        Assert.Equal(SecureChannelError.MessageAuthenticationFailed, error.Error);
+        if (async)
+        {
+            await box.DisposeAsync();
+        }
+        else
+        {
+            box.Dispose();
+        }
+
+        Assert.Equal(0, inner.Output.Length);
     }
 
     [Fact]

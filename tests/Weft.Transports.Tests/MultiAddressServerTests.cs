@@ -80,6 +80,23 @@ public sealed class MultiAddressServerTests
     }
 
     [Fact]
+    public async Task Server_NoAuthOnWildcardNet_AdvertisedOnlyInDeviceScope()
+    {
+        CancellationToken ct = TestTimeout.Token();
+        var options = new MultiAddressServerOptions { Advertise = new AdvertiseOptions { LocalHost = "printer.lan", PublicHosts = ["weft.example.org"] } };
+        await using MultiAddressServer server = await MultiAddressServer.StartAsync(
+            TransportRegistry.CreateDefault(), MultiAddress.Parse("net:0.0.0.0:0~noauth;ws://0.0.0.0:0"), options, ct);
+        int noAuthPort = Port(server, 0);
+        int wsPort = Port(server, 1);
+
+        // noauth trusts whoever reaches the socket, so only device scope may learn of it; the ws alternative
+        // next to it is advertised everywhere as usual.
+        Assert.Equal($"net:127.0.0.1:{noAuthPort}~noauth;ws://127.0.0.1:{wsPort}", server.GetAddress(AddressScope.Device)!.ToString());
+        Assert.Equal($"ws://printer.lan:{wsPort}", server.GetAddress(AddressScope.Local)!.ToString());
+        Assert.Equal($"ws://weft.example.org:{wsPort}", server.GetAddress(AddressScope.Public)!.ToString());
+    }
+
+    [Fact]
     public async Task Server_PrintedDeviceAddress_ClientConnectsWithIt()
     {
         CancellationToken ct = TestTimeout.Token();

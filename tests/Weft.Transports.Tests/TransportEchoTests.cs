@@ -57,6 +57,21 @@ public sealed class TransportEchoTests
     }
 
     [Fact]
+    public async Task Net_DialedAndAcceptedSockets_BothHaveNoDelay()
+    {
+        CancellationToken ct = TestTimeout.Token();
+        TransportRegistry registry = TransportRegistry.CreateDefault();
+        await using IConnectionListener listener = await registry.ListenAsync(Address.Parse("net:127.0.0.1:0"), cancellationToken: ct);
+        ValueTask<TransportConnection> accepting = listener.AcceptAsync(ct);
+
+        await using TransportConnection client = await registry.DialAsync(listener.Address, ct);
+        await using TransportConnection server = await accepting;
+
+        Assert.True(Assert.IsType<SocketStream>(client.Stream).Socket.NoDelay, "the dialled socket must have TCP_NODELAY");
+        Assert.True(Assert.IsType<SocketStream>(server.Stream).Socket.NoDelay, "the accepted socket must have TCP_NODELAY");
+    }
+
+    [Fact]
     public async Task Net_ListenOnIPv6Any_AcceptsIPv4ClientsToo()
     {
         AssertIPv6LoopbackAvailable();
@@ -126,6 +141,36 @@ public sealed class TransportEchoTests
 
         Assert.Equal(TransportError.ConnectFailed, ex.Error);
         Assert.Contains("404", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebSocket_ServerWritesAfterClientAbort_FailWithIOExceptionBecauseTheKernelSocketIsWatched()
+    {
+        CancellationToken ct = TestTimeout.Token();
+        TransportRegistry registry = TransportRegistry.CreateDefault();
+        await using IConnectionListener listener = await registry.ListenAsync(Address.Parse("ws://127.0.0.1:0/abort"), cancellationToken: ct);
+        ValueTask<TransportConnection> accepting = listener.AcceptAsync(ct);
+        await using TransportConnection client = await registry.DialAsync(listener.Address, ct);
+        await using TransportConnection server = await accepting;
+
+        // Kestrel discards writes to a connection the peer reset and reports it only later, from the thread pool; the
+        // server stream therefore also watches Kestrel's socket (without it, writes could vanish on a busy machine).
+        var serverStream = Assert.IsType<WebSocketConnectionStream>(server.Stream);
+        object? socket = typeof(WebSocketConnectionStream)
+            .GetField("_socket", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .GetValue(serverStream);
+        Assert.IsType<Socket>(socket);
+
+        ((WebSocketConnectionStream)client.Stream).WebSocket.Abort();
+        byte[] chunk = new byte[64 * 1024];
+        var error = await Assert.ThrowsAsync<IOException>(async () =>
+        {
+            for (int i = 0; i < 4096; i++)
+            {
+                await serverStream.WriteAsync(chunk, ct);
+            }
+        });
+        Assert.Contains("aborted", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

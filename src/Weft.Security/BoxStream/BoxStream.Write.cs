@@ -160,7 +160,10 @@ public sealed partial class BoxStream
 
     private void TrySendGoodbyeOnDispose()
     {
-        if (_writesCompleted || _writeFaulted || Interlocked.Exchange(ref _writeBusy, 1) != 0)
+        // After the peer's data failed authentication (or broke the framing) this side must not vouch for a clean
+        // end: hanging up without a goodbye makes the peer report an unexpected hangup instead of a normal close.
+        if (_writesCompleted || _writeFaulted || _readFault is SecureChannelError.MessageAuthenticationFailed or SecureChannelError.ProtocolViolation
+            || Interlocked.Exchange(ref _writeBusy, 1) != 0)
         {
             return;
         }
@@ -184,7 +187,10 @@ public sealed partial class BoxStream
 
     private async ValueTask TrySendGoodbyeOnDisposeAsync()
     {
-        if (_writesCompleted || _writeFaulted || Interlocked.Exchange(ref _writeBusy, 1) != 0)
+        // After the peer's data failed authentication (or broke the framing) this side must not vouch for a clean
+        // end: hanging up without a goodbye makes the peer report an unexpected hangup instead of a normal close.
+        if (_writesCompleted || _writeFaulted || _readFault is SecureChannelError.MessageAuthenticationFailed or SecureChannelError.ProtocolViolation
+            || Interlocked.Exchange(ref _writeBusy, 1) != 0)
         {
             return;
         }

@@ -225,7 +225,7 @@ public sealed partial class NoiseStream
         consumed = 0;
         while (consumed < data.Length)
         {
-            int n = Math.Min(NoiseWire.MaxPlaintextSize, data.Length - consumed);
+            int n = MessageSize(data.Length - consumed);
             if (used + NoiseWire.LengthSize + n + NoiseWire.TagSize > SendBufferSize)
             {
                 break;
@@ -238,6 +238,24 @@ public sealed partial class NoiseStream
         return used;
     }
 
+    /// <summary>
+    /// The plaintext size of the next message when <paramref name="remaining"/> bytes are left to send: at most
+    /// <see cref="NoiseWire.SendPlaintextSize"/>, and a multiple of <see cref="NoiseWire.SendGranule"/> whenever that
+    /// leaves a large message (≥ <see cref="NoiseWire.SplitThreshold"/>): the in-box ChaCha20-Poly1305 (OpenSSL) seals
+    /// and opens such lengths about a third faster than others, which pays for the small extra message that carries the
+    /// rest. Receivers accept any length up to <see cref="NoiseWire.MaxPlaintextSize"/>.
+    /// </summary>
+    private static int MessageSize(int remaining)
+    {
+        if (remaining >= NoiseWire.SendPlaintextSize)
+        {
+            return NoiseWire.SendPlaintextSize;
+        }
+
+        int whole = remaining & ~(NoiseWire.SendGranule - 1);
+        return whole >= NoiseWire.SplitThreshold ? whole : remaining;
+    }
+
     /// <summary>The close message: an empty plaintext, so the frame is the length 16 and the tag.</summary>
     private byte[] EncodeClose()
     {
@@ -247,7 +265,7 @@ public sealed partial class NoiseStream
         return frame;
     }
 
-    /// <summary>Encrypts one message (at most <see cref="NoiseWire.MaxPlaintextSize"/> bytes) into <see cref="_send"/> at <paramref name="offset"/>.</summary>
+    /// <summary>Encrypts one message (at most <see cref="NoiseWire.SendPlaintextSize"/> bytes) into <see cref="_send"/> at <paramref name="offset"/>.</summary>
     /// <returns>The frame's size: length prefix, ciphertext and tag.</returns>
     private int EncodeFrame(ReadOnlySpan<byte> plaintext, int offset)
     {

@@ -5,8 +5,8 @@ namespace Weft.Security;
 
 /// <summary>
 /// The encrypted stream that a Noise IK handshake produces (<see cref="NoiseHandshake"/>): every write is cut into
-/// transport messages of at most 65 519 bytes, each sent as a 2-byte length and its ChaCha20-Poly1305 ciphertext
-/// under a counter nonce; the end of writing is an authenticated empty message (the close).
+/// transport messages of at most 65 024 bytes (reads accept Noise's 65 519), each sent as a 2-byte length and its
+/// ChaCha20-Poly1305 ciphertext under a counter nonce; the end of writing is an authenticated empty message (the close).
 /// </summary>
 /// <remarks>
 /// <para>

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Net.WebSockets;
 
 namespace Weft.Transports.WebSockets;
@@ -23,6 +24,7 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     private int _writesCompleted;
     private int _disposed;
     private readonly CancellationToken _connectionAborted;
+    private readonly Socket? _socket;
     private volatile bool _endOfStream;
 
     /// <summary>Wraps an open WebSocket; the stream owns it.</summary>
@@ -33,14 +35,17 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
     {
     }
 
-    /// <summary>Server side: <paramref name="connectionAborted"/> (Kestrel's <c>RequestAborted</c>) turns writes into errors once the
-    /// connection is gone, because Kestrel silently discards writes to an aborted connection.</summary>
-    internal WebSocketConnectionStream(WebSocket webSocket, TimeSpan closeTimeout, CancellationToken connectionAborted)
+    /// <summary>Server side: <paramref name="connectionAborted"/> (Kestrel's <c>RequestAborted</c>) and the state of
+    /// <paramref name="socket"/> (Kestrel's connection socket, if known) turn writes into errors once the connection is
+    /// gone, because Kestrel silently discards writes to an aborted connection. <c>RequestAborted</c> alone is not
+    /// enough: Kestrel cancels it from the thread pool, so on a busy machine many writes can vanish before it fires.</summary>
+    internal WebSocketConnectionStream(WebSocket webSocket, TimeSpan closeTimeout, CancellationToken connectionAborted, Socket? socket = null)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         WebSocket = webSocket;
         _closeTimeout = closeTimeout;
         _connectionAborted = connectionAborted;
+        _socket = socket;
         _inner = WebSocketStream.Create(webSocket, WebSocketMessageType.Binary, ownsWebSocket: false);
     }
 
@@ -279,9 +284,37 @@ public sealed class WebSocketConnectionStream : Stream, IHalfCloseable
             throw new InvalidOperationException("Writes were completed (half-closed); nothing more can be written.");
         }
 
-        if (_connectionAborted.IsCancellationRequested)
+        if (_connectionAborted.IsCancellationRequested || TcpConnectionClosed(_socket))
         {
             throw new IOException("The WebSocket connection was aborted by the peer or the network.");
+        }
+    }
+
+    /// <summary>
+    /// True when the kernel says the TCP connection is over (Linux <c>TCP_INFO</c> state <c>TCP_CLOSE</c>: the peer reset
+    /// it) or Kestrel has already disposed the socket. The kernel records the reset before the failed send that makes
+    /// Kestrel start discarding writes, so a write that would vanish is refused here instead.
+    /// </summary>
+    private static bool TcpConnectionClosed(Socket? socket)
+    {
+        if (socket is null || !OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            // struct tcp_info starts with the one-byte tcpi_state; SOL_TCP = 6, TCP_INFO = 11, TCP_CLOSE = 7.
+            Span<byte> info = stackalloc byte[8];
+            return socket.GetRawSocketOption(6, 11, info) >= 1 && info[0] == 7;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -154,7 +155,8 @@ internal sealed class WebSocketListener : IConnectionListener
         }
 
         var webSocket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        var stream = new WebSocketConnectionStream(webSocket, _options.CloseTimeout, context.RequestAborted);
+        var stream = new WebSocketConnectionStream(
+            webSocket, _options.CloseTimeout, context.RequestAborted, context.Features.Get<IConnectionSocketFeature>()?.Socket);
         string? remote = context.Connection.RemoteIpAddress is null
             ? null
             : new IPEndPoint(context.Connection.RemoteIpAddress, context.Connection.RemotePort).ToString();

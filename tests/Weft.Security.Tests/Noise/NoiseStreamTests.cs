@@ -14,15 +14,68 @@ public sealed class NoiseStreamTests
     private static readonly byte[] s_key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
 
     [Fact]
-    public void Write_100000Bytes_MaximumMessagesThenRemainderThenClose()
+    public void Write_100000Bytes_LargestSendMessageThenMultipleOf512ThenRestThenClose()
     {
         byte[] wire = Record(Patterns.Create(100_000));
 
-        // 65 519 + 34 481 bytes, each behind a 2-byte length and with a 16-byte tag, then the 18-byte close.
-        Assert.Equal(100_000 + (2 * 18) + 18, wire.Length);
-        Assert.Equal(65535, BinaryPrimitives.ReadUInt16BigEndian(wire));
-        Assert.Equal(34_481 + 16, BinaryPrimitives.ReadUInt16BigEndian(wire.AsSpan(65537)));
+        // 65 024 + 34 816 + 160 bytes, each behind a 2-byte length and with a 16-byte tag, then the 18-byte close.
+        Assert.Equal(100_000 + (3 * 18) + 18, wire.Length);
+        Assert.Equal(65_024 + 16, BinaryPrimitives.ReadUInt16BigEndian(wire));
+        Assert.Equal(34_816 + 16, BinaryPrimitives.ReadUInt16BigEndian(wire.AsSpan(65_042)));
+        Assert.Equal(160 + 16, BinaryPrimitives.ReadUInt16BigEndian(wire.AsSpan(65_042 + 34_834)));
         Assert.Equal(16, BinaryPrimitives.ReadUInt16BigEndian(wire.AsSpan(wire.Length - 18)));
+    }
+
+    [Theory]
+    [InlineData(65_536, new[] { 65_024, 512 })] // a 64 KiB write: two whole multiples of 512
+    [InlineData(20_000, new[] { 19_968, 32 })] // a large rest is split at a multiple of 512
+    [InlineData(16_383, new[] { 16_383 })] // below 16 KiB a second AEAD call does not pay: one message
+    [InlineData(16_384, new[] { 16_384 })]
+    [InlineData(65_023, new[] { 64_512, 511 })]
+    [InlineData(130_048, new[] { 65_024, 65_024 })]
+    [InlineData(1, new[] { 1 })]
+    public void Write_MessagePlaintextSizes(int size, int[] expected)
+    {
+        byte[] data = Patterns.Create(size);
+        byte[] wire = Record(data);
+
+        var sizes = new List<int>();
+        int at = 0;
+        while (at < wire.Length - 18)
+        {
+            int length = BinaryPrimitives.ReadUInt16BigEndian(wire.AsSpan(at));
+            sizes.Add(length - 16);
+            at += 2 + length;
+        }
+
+        Assert.Equal(expected, sizes);
+        Assert.Equal(wire.Length - 18, at);
+    }
+
+    [Fact]
+    public async Task Read_LargestNoiseMessages_AcceptedThoughThisSenderNeverSendsThem()
+    {
+        // Other Noise peers (Go flynn/noise) send 65 519-byte plaintexts: the largest a 65 535-byte message holds.
+        using var sender = new NoiseCipherState(s_key, NoiseWire.RekeyInterval);
+        using var wire = new MemoryStream();
+        byte[] data = Patterns.Create(3 * 65_519);
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] frame = new byte[2 + 65_535];
+            BinaryPrimitives.WriteUInt16BigEndian(frame, 65_535);
+            sender.Encrypt(data.AsSpan(i * 65_519, 65_519), [], frame.AsSpan(2));
+            wire.Write(frame);
+        }
+
+        byte[] close = new byte[18];
+        BinaryPrimitives.WriteUInt16BigEndian(close, 16);
+        sender.Encrypt([], [], close.AsSpan(2));
+        wire.Write(close);
+
+        (byte[] plain, Exception? error) = await ReadAllAsync(wire.ToArray());
+
+        Assert.Null(error);
+        Assert.Equal(data, plain);
     }
 
     [Fact]
