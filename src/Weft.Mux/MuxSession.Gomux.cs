@@ -169,6 +169,7 @@ public sealed partial class MuxSession
             leaveOpen: true));
         byte[] plaintext = ArrayPool<byte>.Shared.Rent(GomuxConstants.MaxLength);
         long frames = 0;
+        _deferWakeups = true;
         try
         {
             while (true)
@@ -202,6 +203,12 @@ public sealed partial class MuxSession
                 {
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
+
+                // As in the yamux loop: the last waiter this buffer woke runs here, and the loop goes on here.
+                if (TakeWakeups() is { } last)
+                {
+                    await new ReaderHandOff(this, last);
+                }
             }
         }
         catch (GomuxFormatException e)
@@ -218,6 +225,7 @@ public sealed partial class MuxSession
         }
         finally
         {
+            WakeDeferred();
             ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
             await reader.CompleteAsync().ConfigureAwait(false);
         }
