@@ -129,6 +129,7 @@ public sealed partial class MuxSession
             leaveOpen: true));
         byte[] plaintext = ArrayPool<byte>.Shared.Rent(GomuxConstants.MaxLength);
         long frames = 0;
+        _deferWakeups = true;
         try
         {
             while (true)
@@ -194,6 +195,12 @@ public sealed partial class MuxSession
                 {
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
+
+                // As in the yamux loop: the last waiter this buffer woke runs here, and the loop goes on here.
+                if (TakeWakeups() is { } last)
+                {
+                    await new ReaderHandOff(this, last);
+                }
             }
         }
         catch (GomuxFormatException e)
@@ -210,6 +217,7 @@ public sealed partial class MuxSession
         }
         finally
         {
+            WakeDeferred();
             ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
             await reader.CompleteAsync().ConfigureAwait(false);
         }

@@ -5,26 +5,35 @@ namespace Weft.Mux;
 
 /// <summary>
 /// How the read loop wakes the streams' readers and writers without a thread hop on the common path and
-/// without ever running application code on the loop itself.
+/// without letting application code stall the session.
 /// </summary>
 /// <remarks>
 /// A plain socket's reader resumes on the thread that saw the data. Behind a mux, the read loop sees it; if
-/// it woke the reader through the thread pool, every message would wait for a second thread (measured: the
-/// whole of weft's round-trip excess over raw TCP between processes). Running the reader inline on the loop
-/// would let one stream's application code stall every stream. The hand-off does neither: the loop queues
-/// its own continuation to the thread pool and then runs the reader's continuation on the current thread.
-/// The loop's next read of the connection moves to another thread, off the message's critical path; if the
-/// reader blocks, it blocks only this thread.
+/// it woke the reader through the thread pool, every message would wait for a second thread. So the loop
+/// runs the last woken waiter's continuation on its own thread, and when that returns (the usual case: the
+/// reader copies or echoes and waits again) the loop goes on with its next read on the same thread: one
+/// thread per message, as with a plain socket, and no thread-pool request on the message's path. If the
+/// continuation has not returned within a tick (1–2 ms, <see cref="HandOffWatchdog"/>), the watchdog queues
+/// the loop to the thread pool, so a continuation that blocks holds only its own thread and the session's
+/// other streams keep flowing. <see cref="LoopHandOff"/> has the ownership, trampoline and context rules.
 /// </remarks>
 public sealed partial class MuxSession
 {
     private readonly List<AsyncSignal> _wakeups = [];
-    private readonly LoopResume _loopResume = new();
+    private readonly LoopHandOff _loopHandOff = new();
     private bool _deferWakeups;
-    private long _handOffs;
 
-    /// <summary>Test hook: how many wake-ups ran a waiter's continuation on the read loop's thread after the loop moved on.</summary>
-    internal long HandOffCount => Interlocked.Read(ref _handOffs);
+    /// <summary>Test hook: how many wake-ups ran a waiter's continuation on the read loop's thread.</summary>
+    internal long HandOffCount => _loopHandOff.InlineWaiters;
+
+    /// <summary>Test hook: how many hand-offs ended with the loop going on inline, on the thread that ran the waiter.</summary>
+    internal long InlineResumeCount => _loopHandOff.InlineResumes;
+
+    /// <summary>Test hook: how many inline resumes went back to a driver lower on the stack instead of nesting.</summary>
+    internal long TrampolineCount => _loopHandOff.Trampolined;
+
+    /// <summary>Test hook: how many hand-offs the watchdog rescued because the waiter's continuation did not return in time.</summary>
+    internal long RescueCount => _loopHandOff.Rescues;
 
     /// <summary>
     /// Wakes <paramref name="signal"/>'s waiter. Called under the owning stream's lock after the condition changed;
@@ -65,7 +74,7 @@ public sealed partial class MuxSession
         return last.IsArmed ? last : null;
     }
 
-    /// <summary>Wakes every deferred waiter through the thread pool (the loop is ending).</summary>
+    /// <summary>Wakes every deferred waiter through the thread pool, and stops the watchdog watching (the loop is ending).</summary>
     private void WakeDeferred()
     {
         foreach (AsyncSignal signal in _wakeups)
@@ -74,11 +83,13 @@ public sealed partial class MuxSession
         }
 
         _wakeups.Clear();
+        _loopHandOff.Unregister();
     }
 
     /// <summary>
-    /// Awaited by the read loop only: queues the loop's continuation, then completes <c>signal</c>'s wait on the
-    /// current thread. Never completes synchronously, so the loop always resumes from the thread pool.
+    /// Awaited by the read loop only: completes <c>signal</c>'s wait on the current thread, then resumes the loop
+    /// here too, or from the thread pool if the watchdog rescued it (<see cref="LoopHandOff"/>). Never completes
+    /// synchronously: the awaiter's continuation is what the hand-off hands on.
     /// </summary>
     private readonly struct ReaderHandOff(MuxSession session, AsyncSignal signal) : ICriticalNotifyCompletion
     {
@@ -92,43 +103,14 @@ public sealed partial class MuxSession
 
         public void OnCompleted(Action continuation)
         {
-            // Not used by async methods (they call UnsafeOnCompleted); flows the execution context to be safe.
-            ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
-            RunWaiter();
+            // Not used by async methods (they call UnsafeOnCompleted): flow the caller's execution context.
+            ExecutionContext? context = ExecutionContext.Capture();
+            Action run = context is null
+                ? continuation
+                : () => ExecutionContext.Run(context, static state => ((Action)state!).Invoke(), continuation);
+            session._loopHandOff.Run(run, signal);
         }
 
-        public void UnsafeOnCompleted(Action continuation)
-        {
-            // Order matters: the loop must be on its way before any application code runs here.
-            session._loopResume.Schedule(continuation);
-            RunWaiter();
-        }
-
-        private void RunWaiter()
-        {
-            if (signal.TrySetInline())
-            {
-                Interlocked.Increment(ref session._handOffs);
-            }
-        }
-    }
-
-    /// <summary>The read loop's continuation as a reusable thread-pool work item (queuing it allocates nothing).</summary>
-    private sealed class LoopResume : IThreadPoolWorkItem
-    {
-        private Action? _continuation;
-
-        public void Schedule(Action continuation)
-        {
-            _continuation = continuation;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-
-        public void Execute()
-        {
-            Action continuation = _continuation!;
-            _continuation = null;
-            continuation();
-        }
+        public void UnsafeOnCompleted(Action continuation) => session._loopHandOff.Run(continuation, signal);
     }
 }

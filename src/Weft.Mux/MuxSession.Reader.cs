@@ -17,11 +17,12 @@ public sealed partial class MuxSession
     /// <remarks>
     /// Wake-ups of the readers and writers that the frames of one buffer concern are collected
     /// (<see cref="Wake"/>) and issued once the buffer is handled. All but the last are queued to the thread
-    /// pool; the last one is a hand-off (<see cref="ReaderHandOff"/>): this loop queues its own continuation
-    /// first and then runs that waiter's continuation on the current thread. A 64-byte message then goes
-    /// socket → read loop → its reader on one thread, as with a plain socket, and the loop, not the reader,
-    /// pays the thread hop. Application code that blocks in that continuation blocks only this thread: the
-    /// loop has already been queued and goes on elsewhere, so no other stream stalls.
+    /// pool; the last one is a hand-off (<see cref="ReaderHandOff"/>): this loop runs that waiter's
+    /// continuation on the current thread and, when it returns, goes on with its next read on the same
+    /// thread. A 64-byte message then goes socket → read loop → its reader on one thread, as with a plain
+    /// socket, and no second thread is asked for. Application code that blocks in that continuation blocks
+    /// only this thread: after a tick the watchdog moves the loop to the thread pool, so no other stream
+    /// stalls for longer than that.
     /// </remarks>
     private async Task ReadLoopAsync()
     {
