@@ -84,16 +84,23 @@ internal static class Program
                     try
                     {
                         double bytesPerSecond = await TransferClient.MeasureThroughputAsync(route.Entry, TimeSpan.FromSeconds(options.Seconds), cancellationToken);
-                        Dictionary<int, ProcessActivity> before = ProcessActivity.Sample(route.ProcessIds);
-                        double[] rtt = await TransferClient.MeasureRoundTripsAsync(route.Entry, 64, options.RoundTrips, warmup: 200, cancellationToken);
-                        ProcessActivity spent = ProcessActivity.Difference(ProcessActivity.Sample(route.ProcessIds), before);
+                        // Sampled while the round-trip connection is open, so that forked per-connection processes count.
+                        Dictionary<int, ProcessActivity> before = [];
+                        ProcessActivity spent = default;
+                        double[] rtt = await TransferClient.MeasureRoundTripsAsync(
+                            route.Entry,
+                            64,
+                            options.RoundTrips,
+                            warmup: 200,
+                            () => before = ProcessActivity.Sample(route.ProcessIds),
+                            () => spent = ProcessActivity.Difference(ProcessActivity.Sample(route.ProcessIds), before),
+                            cancellationToken);
                         result.Throughput.Add(bytesPerSecond);
                         result.P50.Add(TransferClient.Quantile(rtt, 0.50));
                         result.P99.Add(TransferClient.Quantile(rtt, 0.99));
                         result.Activity.Add(spent);
 
-                        // The warm-up round trips run between the snapshots too.
-                        double trips = options.RoundTrips + 200;
+                        double trips = options.RoundTrips;
                         Log(FormattableString.Invariant($"round {round} {route.Name,-14} {bytesPerSecond / 1e6,9:0.0} MB/s  p50 {TransferClient.Quantile(rtt, 0.5),7:0} µs  p99 {TransferClient.Quantile(rtt, 0.99),7:0} µs  per round trip: {spent.Voluntary / trips,5:0.0} wake-ups, {spent.Involuntary / trips,5:0.0} preemptions, CPU {spent.CpuNanoseconds / trips / 1e3,6:0} µs, run-queue wait {spent.WaitNanoseconds / trips / 1e3,6:0} µs"));
                         json?.WriteLine(JsonSerializer.Serialize(new
                         {
@@ -155,7 +162,7 @@ internal static class Program
                 $"{route.Name,-14} {Median(r.Throughput) / 1e6,8:0.0} ({r.Throughput.Min() / 1e6,7:0.0}..{r.Throughput.Max() / 1e6,7:0.0}) {tputRatio,6} {Median(r.P50),7:0} ({r.P50.Min(),5:0}..{r.P50.Max(),5:0}) {p50Ratio,6} {Median(r.P99),8:0} {r.Throughput.Count,5}"));
         }
 
-        double trips = options.RoundTrips + 200;
+        double trips = options.RoundTrips;
         Console.WriteLine();
         Console.WriteLine("per 64 B round trip, the route's own processes (weft: relay + agents; socat: hops; ssh: ssh + sshd), medians:");
         Console.WriteLine("route           wake-ups  preemptions  CPU µs  run-queue wait µs  threads");
