@@ -13,7 +13,7 @@ namespace Weft.TunnelBench;
 /// ended in between are lost (a thread-pool thread retiring, a forked socat child whose connection closed),
 /// so the figures are lower bounds.
 /// </summary>
-internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNanoseconds, long Voluntary, long Involuntary, int Threads)
+internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNanoseconds, long Voluntary, long Involuntary, int Threads, string? Name = null)
 {
     /// <summary>Reads every thread of <paramref name="roots"/> and of every process descended from them, by thread id.</summary>
     public static Dictionary<int, ProcessActivity> Sample(IReadOnlyList<int> roots)
@@ -38,6 +38,7 @@ internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNa
             foreach (string task in tasks)
             {
                 long voluntary = 0, involuntary = 0;
+                string? name = null;
                 try
                 {
                     string[] schedstat = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -45,7 +46,11 @@ internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNa
                     long wait = long.Parse(schedstat[1], CultureInfo.InvariantCulture);
                     foreach (string line in File.ReadLines(Path.Combine(task, "status")))
                     {
-                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                        if (line.StartsWith("Name:", StringComparison.Ordinal))
+                        {
+                            name = line["Name:".Length..].Trim();
+                        }
+                        else if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
                         {
                             voluntary += long.Parse(line.AsSpan("voluntary_ctxt_switches:".Length).Trim(), CultureInfo.InvariantCulture);
                         }
@@ -55,7 +60,7 @@ internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNa
                         }
                     }
 
-                    threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = new ProcessActivity(cpu, wait, voluntary, involuntary, 1);
+                    threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = new ProcessActivity(cpu, wait, voluntary, involuntary, 1, name);
                 }
                 catch (IOException)
                 {
@@ -81,6 +86,30 @@ internal readonly record struct ProcessActivity(long CpuNanoseconds, long WaitNa
         }
 
         return new ProcessActivity(cpu, wait, voluntary, involuntary, after.Count);
+    }
+
+    /// <summary>
+    /// As <see cref="Difference"/>, per thread name (<c>.NET Sockets</c> = the socket engine's event threads,
+    /// <c>.NET TP Worker</c> = thread-pool workers, …): which threads were woken.
+    /// </summary>
+    public static SortedDictionary<string, ProcessActivity> ByThreadName(Dictionary<int, ProcessActivity> after, Dictionary<int, ProcessActivity> before)
+    {
+        var names = new SortedDictionary<string, ProcessActivity>(StringComparer.Ordinal);
+        foreach ((int tid, ProcessActivity end) in after)
+        {
+            ProcessActivity start = before.GetValueOrDefault(tid);
+            string name = end.Name ?? "?";
+            ProcessActivity sum = names.GetValueOrDefault(name);
+            names[name] = new ProcessActivity(
+                sum.CpuNanoseconds + end.CpuNanoseconds - start.CpuNanoseconds,
+                sum.WaitNanoseconds + end.WaitNanoseconds - start.WaitNanoseconds,
+                sum.Voluntary + end.Voluntary - start.Voluntary,
+                sum.Involuntary + end.Involuntary - start.Involuntary,
+                sum.Threads + 1,
+                name);
+        }
+
+        return names;
     }
 
     /// <summary>The roots and every process whose parent chain leads to one of them (e.g. sshd's per-connection children).</summary>

@@ -93,7 +93,12 @@ internal static class Program
                             options.RoundTrips,
                             warmup: 200,
                             () => before = ProcessActivity.Sample(route.ProcessIds),
-                            () => spent = ProcessActivity.Difference(ProcessActivity.Sample(route.ProcessIds), before),
+                            () =>
+                            {
+                                Dictionary<int, ProcessActivity> after = ProcessActivity.Sample(route.ProcessIds);
+                                spent = ProcessActivity.Difference(after, before);
+                                result.ByThread = ProcessActivity.ByThreadName(after, before);
+                            },
                             cancellationToken);
                         result.Throughput.Add(bytesPerSecond);
                         result.P50.Add(TransferClient.Quantile(rtt, 0.50));
@@ -178,6 +183,22 @@ internal static class Program
                 $"{route.Name,-14} {Median([.. r.Activity.Select(a => a.Voluntary / trips)]),9:0.0} {Median([.. r.Activity.Select(a => a.Involuntary / trips)]),12:0.0} {Median([.. r.Activity.Select(a => a.CpuNanoseconds / trips / 1e3)]),7:0} {Median([.. r.Activity.Select(a => a.WaitNanoseconds / trips / 1e3)]),18:0} {r.Activity[^1].Threads,8}"));
         }
 
+        Console.WriteLine();
+        Console.WriteLine("the same by thread name, last round (threads woken at least once per 20 round trips):");
+        foreach (IRoute route in routes)
+        {
+            if (results[route.Name].ByThread is not { } byThread || route.ProcessIds.Count == 0)
+            {
+                continue;
+            }
+
+            foreach ((string name, ProcessActivity a) in byThread.Where(t => t.Value.Voluntary / trips >= 0.05))
+            {
+                Console.WriteLine(FormattableString.Invariant(
+                    $"{route.Name,-14}   {name,-16} ×{a.Threads,-3} {a.Voluntary / trips,6:0.00} wake-ups {a.Involuntary / trips,6:0.00} preemptions {a.CpuNanoseconds / trips / 1e3,6:0} µs CPU"));
+            }
+        }
+
         if (results.TryGetValue(Routes.Weft, out RouteResult? weft) && results.TryGetValue(Routes.Ssh, out RouteResult? ssh)
             && weft.Throughput.Count > 0 && ssh.Throughput.Count > 0)
         {
@@ -220,6 +241,8 @@ internal static class Program
         public List<string> Errors { get; } = [];
 
         public List<ProcessActivity> Activity { get; } = [];
+
+        public SortedDictionary<string, ProcessActivity>? ByThread { get; set; }
     }
 }
 
