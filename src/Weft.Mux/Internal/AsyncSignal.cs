@@ -12,8 +12,9 @@ namespace Weft.Mux.Internal;
 /// <remarks>
 /// <see cref="Set"/> and cancellation never run the waiter's continuation on the caller's thread: the
 /// completion is a thread-pool work item (this object itself, so queuing allocates nothing). Only
-/// <see cref="TrySetInline"/> runs it on the calling thread; the read loop uses it after it has moved its own
-/// work elsewhere (see <see cref="MuxSession"/>'s hand-off), so application code that blocks stalls nobody.
+/// <see cref="TrySetInline"/> runs it on the calling thread; the read loop's hand-off (<see cref="LoopHandOff"/>)
+/// uses it, with a watchdog that moves the loop elsewhere if the continuation does not return within a tick, so
+/// application code that blocks stalls only its own stream.
 /// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource, IThreadPoolWorkItem
 {

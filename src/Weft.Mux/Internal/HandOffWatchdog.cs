@@ -43,6 +43,15 @@ internal sealed class HandOffWatchdog : IDisposable
     private long _ticks;
     private volatile bool _disposed;
 
+    private readonly bool _runs;
+
+    /// <summary>A watchdog; its thread starts with the first registration.</summary>
+    /// <param name="runs">False for tests that play the watchdog themselves: registrations are kept, no thread ever starts.</param>
+    public HandOffWatchdog(bool runs = true)
+    {
+        _runs = runs;
+    }
+
     /// <summary>The process's watchdog; tests make their own.</summary>
     public static HandOffWatchdog Shared { get; } = new();
 
@@ -58,7 +67,7 @@ internal sealed class HandOffWatchdog : IDisposable
         lock (_lock)
         {
             Volatile.Write(ref _registered, [.. _registered, handOff]);
-            if (_thread is null)
+            if (_thread is null && _runs)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "Weft mux hand-off watchdog" };
                 _thread.Start();
