@@ -84,12 +84,41 @@ internal static class Program
                     try
                     {
                         double bytesPerSecond = await TransferClient.MeasureThroughputAsync(route.Entry, TimeSpan.FromSeconds(options.Seconds), cancellationToken);
-                        double[] rtt = await TransferClient.MeasureRoundTripsAsync(route.Entry, 64, options.RoundTrips, warmup: 200, cancellationToken);
+                        // Sampled while the round-trip connection is open, so that forked per-connection processes count.
+                        Dictionary<int, ProcessActivity> before = [];
+                        ProcessActivity spent = default;
+                        double[] rtt = await TransferClient.MeasureRoundTripsAsync(
+                            route.Entry,
+                            64,
+                            options.RoundTrips,
+                            warmup: 200,
+                            () => before = ProcessActivity.Sample(route.ProcessIds),
+                            () =>
+                            {
+                                Dictionary<int, ProcessActivity> after = ProcessActivity.Sample(route.ProcessIds);
+                                spent = ProcessActivity.Difference(after, before);
+                                result.ByThread = ProcessActivity.ByThreadName(after, before);
+                            },
+                            cancellationToken);
                         result.Throughput.Add(bytesPerSecond);
                         result.P50.Add(TransferClient.Quantile(rtt, 0.50));
                         result.P99.Add(TransferClient.Quantile(rtt, 0.99));
-                        Log(FormattableString.Invariant($"round {round} {route.Name,-14} {bytesPerSecond / 1e6,9:0.0} MB/s  p50 {TransferClient.Quantile(rtt, 0.5),7:0} µs  p99 {TransferClient.Quantile(rtt, 0.99),7:0} µs"));
-                        json?.WriteLine(JsonSerializer.Serialize(new { round, route = route.Name, bytes_per_second = bytesPerSecond, p50_us = TransferClient.Quantile(rtt, 0.5), p99_us = TransferClient.Quantile(rtt, 0.99) }));
+                        result.Activity.Add(spent);
+
+                        double trips = options.RoundTrips;
+                        Log(FormattableString.Invariant($"round {round} {route.Name,-14} {bytesPerSecond / 1e6,9:0.0} MB/s  p50 {TransferClient.Quantile(rtt, 0.5),7:0} µs  p99 {TransferClient.Quantile(rtt, 0.99),7:0} µs  per round trip: {spent.Voluntary / trips,5:0.0} wake-ups, {spent.Involuntary / trips,5:0.0} preemptions, CPU {spent.CpuNanoseconds / trips / 1e3,6:0} µs, run-queue wait {spent.WaitNanoseconds / trips / 1e3,6:0} µs"));
+                        json?.WriteLine(JsonSerializer.Serialize(new
+                        {
+                            round,
+                            route = route.Name,
+                            bytes_per_second = bytesPerSecond,
+                            p50_us = TransferClient.Quantile(rtt, 0.5),
+                            p99_us = TransferClient.Quantile(rtt, 0.99),
+                            wakeups_per_rtt = spent.Voluntary / trips,
+                            preemptions_per_rtt = spent.Involuntary / trips,
+                            cpu_us_per_rtt = spent.CpuNanoseconds / trips / 1e3,
+                            runqueue_wait_us_per_rtt = spent.WaitNanoseconds / trips / 1e3,
+                        }));
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                     {
@@ -100,7 +129,7 @@ internal static class Program
                 }
             }
 
-            PrintTable(routes, results);
+            PrintTable(routes, results, options);
             if (options.Connections > 0 && routes.OfType<Routes.WeftChainRoute>().FirstOrDefault() is { } weft)
             {
                 failures += await ConnectionMemory.RunAsync(weft.Chain, options.Connections, json, cancellationToken) ? 0 : 1;
@@ -118,7 +147,7 @@ internal static class Program
         return failures == 0 ? 0 : 1;
     }
 
-    private static void PrintTable(List<IRoute> routes, Dictionary<string, RouteResult> results)
+    private static void PrintTable(List<IRoute> routes, Dictionary<string, RouteResult> results, BenchOptions options)
     {
         RouteResult? raw = results.GetValueOrDefault(Routes.Raw);
         Console.WriteLine();
@@ -136,6 +165,38 @@ internal static class Program
             string p50Ratio = raw is { P50.Count: > 0 } ? (Median(r.P50) / Median(raw.P50)).ToString("0.00", s_inv) : "-";
             Console.WriteLine(FormattableString.Invariant(
                 $"{route.Name,-14} {Median(r.Throughput) / 1e6,8:0.0} ({r.Throughput.Min() / 1e6,7:0.0}..{r.Throughput.Max() / 1e6,7:0.0}) {tputRatio,6} {Median(r.P50),7:0} ({r.P50.Min(),5:0}..{r.P50.Max(),5:0}) {p50Ratio,6} {Median(r.P99),8:0} {r.Throughput.Count,5}"));
+        }
+
+        double trips = options.RoundTrips;
+        Console.WriteLine();
+        Console.WriteLine("per 64 B round trip, the route's own processes (weft: relay + agents; socat: hops; ssh: ssh + sshd), medians:");
+        Console.WriteLine("route           wake-ups  preemptions  CPU µs  run-queue wait µs  threads");
+        foreach (IRoute route in routes)
+        {
+            RouteResult r = results[route.Name];
+            if (r.Activity.Count == 0 || route.ProcessIds.Count == 0)
+            {
+                continue;
+            }
+
+            Console.WriteLine(FormattableString.Invariant(
+                $"{route.Name,-14} {Median([.. r.Activity.Select(a => a.Voluntary / trips)]),9:0.0} {Median([.. r.Activity.Select(a => a.Involuntary / trips)]),12:0.0} {Median([.. r.Activity.Select(a => a.CpuNanoseconds / trips / 1e3)]),7:0} {Median([.. r.Activity.Select(a => a.WaitNanoseconds / trips / 1e3)]),18:0} {r.Activity[^1].Threads,8}"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("the same by thread name, last round (threads woken at least once per 20 round trips):");
+        foreach (IRoute route in routes)
+        {
+            if (results[route.Name].ByThread is not { } byThread || route.ProcessIds.Count == 0)
+            {
+                continue;
+            }
+
+            foreach ((string name, ProcessActivity a) in byThread.Where(t => t.Value.Voluntary / trips >= 0.05))
+            {
+                Console.WriteLine(FormattableString.Invariant(
+                    $"{route.Name,-14}   {name,-16} ×{a.Threads,-3} {a.Voluntary / trips,6:0.00} wake-ups {a.Involuntary / trips,6:0.00} preemptions {a.CpuNanoseconds / trips / 1e3,6:0} µs CPU"));
+            }
         }
 
         if (results.TryGetValue(Routes.Weft, out RouteResult? weft) && results.TryGetValue(Routes.Ssh, out RouteResult? ssh)
@@ -178,6 +239,10 @@ internal static class Program
         public List<double> P99 { get; } = [];
 
         public List<string> Errors { get; } = [];
+
+        public List<ProcessActivity> Activity { get; } = [];
+
+        public SortedDictionary<string, ProcessActivity>? ByThread { get; set; }
     }
 }
 
@@ -195,6 +260,14 @@ internal sealed class BenchOptions
           --connections N   then hold N concurrent connections through the weft chain and report the
                             relay's memory per connection (default 1000; 0 to skip)
           --json FILE       also write one JSON line per measurement
+          --weft-variant NAME:VAR=VALUE[,VAR=VALUE...]
+                            also measure the noise chain with these environment variables set in
+                            its three weft processes, as route weft-3hop:NAME, interleaved with
+                            the others (repeatable); e.g.
+                            --weft-variant inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
+        Besides bytes/s and round-trip times, each route's own processes are sampled around the
+        round trips (/proc schedstat and context switches): wake-ups, preemptions, CPU and run-queue
+        wait per round trip.
         Example: scripts/bench-tunnel.sh --rounds 5
         """;
 
@@ -210,7 +283,12 @@ internal sealed class BenchOptions
 
     public string? JsonPath { get; private set; }
 
+    /// <summary>Extra weft chains: route name suffix → environment variables of its processes.</summary>
+    public IReadOnlyList<(string Name, IReadOnlyDictionary<string, string?> Environment)> WeftVariants => _variants;
+
     public bool Help { get; private set; }
+
+    private readonly List<(string Name, IReadOnlyDictionary<string, string?> Environment)> _variants = [];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -240,6 +318,9 @@ internal sealed class BenchOptions
                 case "--json":
                     options.JsonPath = Value();
                     break;
+                case "--weft-variant":
+                    options._variants.Add(ParseVariant(Value()));
+                    break;
                 case "-h" or "--help":
                     options.Help = true;
                     break;
@@ -248,7 +329,35 @@ internal sealed class BenchOptions
             }
         }
 
+        if (options._variants.Count > 0)
+        {
+            options.Routes = [.. options.Routes, .. options._variants.Select(v => TunnelBench.Routes.Variant(v.Name))];
+        }
+
         return options;
+    }
+
+    private static (string Name, IReadOnlyDictionary<string, string?> Environment) ParseVariant(string text)
+    {
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            throw new ArgumentException($"--weft-variant {text}: expected NAME:VAR=VALUE[,VAR=VALUE...]");
+        }
+
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (string pair in text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"--weft-variant {text}: '{pair}' is not VAR=VALUE");
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return (text[..colon], environment);
     }
 }
 
@@ -258,6 +367,9 @@ internal interface IRoute : IAsyncDisposable
     string Name { get; }
 
     IPEndPoint Entry { get; }
+
+    /// <summary>The route's own processes (their descendants count too); empty for raw TCP.</summary>
+    IReadOnlyList<int> ProcessIds { get; }
 }
 
 /// <summary>The routes and how each starts.</summary>
@@ -273,18 +385,27 @@ internal static class Routes
 
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>The route name of a <c>--weft-variant</c>.</summary>
+    public static string Variant(string name) => $"{Weft}:{name}";
+
     public static async Task<IRoute> StartAsync(string name, IPEndPoint target, BenchOptions options, CancellationToken cancellationToken)
     {
+        if (name.StartsWith(Weft + ":", StringComparison.Ordinal))
+        {
+            var variant = options.WeftVariants.First(v => Variant(v.Name) == name);
+            return new WeftChainRoute(name, await WeftChain.StartAsync(ChainOptions("noise", target, variant.Environment), cancellationToken));
+        }
+
         switch (name)
         {
             case Raw:
-                return new SimpleRoute(Raw, target, () => ValueTask.CompletedTask);
+                return new SimpleRoute(Raw, target, [], () => ValueTask.CompletedTask);
             case Ssh:
                 SshServer sshd = await SshServer.StartAsync(s_startTimeout, cancellationToken);
                 try
                 {
                     var (ssh, port) = await sshd.StartLocalForwardAsync(target, s_startTimeout, cancellationToken);
-                    return new SimpleRoute(Ssh, new IPEndPoint(IPAddress.Loopback, port), async () =>
+                    return new SimpleRoute(Ssh, new IPEndPoint(IPAddress.Loopback, port), [ssh.Id, sshd.Process.Id], async () =>
                     {
                         await ssh.DisposeAsync();
                         await sshd.DisposeAsync();
@@ -298,20 +419,23 @@ internal static class Routes
 
             case Socat:
                 SocatChain chain = await SocatChain.StartAsync(target, 3, s_startTimeout, cancellationToken);
-                return new SimpleRoute(Socat, chain.EntryPoint, chain.DisposeAsync);
+                return new SimpleRoute(Socat, chain.EntryPoint, [.. chain.Hops.Select(h => h.Id)], chain.DisposeAsync);
             case Weft or WeftShs:
-                return new WeftChainRoute(name, await WeftChain.StartAsync(new WeftChainOptions
-                {
-                    SecureLayer = name == Weft ? "noise" : "shs",
-                    Target = target,
-                    LogLevel = "warning",
-                    RelayLimits = ["max-streams: 20000"], // the memory scenario goes past the default 256 streams per key
-                    ServerLimits = ["max-streams: 20000"],
-                }, cancellationToken));
+                return new WeftChainRoute(name, await WeftChain.StartAsync(ChainOptions(name == Weft ? "noise" : "shs", target, null), cancellationToken));
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, "unknown route");
         }
     }
+
+    private static WeftChainOptions ChainOptions(string secureLayer, IPEndPoint target, IReadOnlyDictionary<string, string?>? environment) => new()
+    {
+        SecureLayer = secureLayer,
+        Target = target,
+        LogLevel = "warning",
+        RelayLimits = ["max-streams: 20000"], // the memory scenario goes past the default 256 streams per key
+        ServerLimits = ["max-streams: 20000"],
+        Environment = environment,
+    };
 
     /// <summary>Weft's three-hop chain: client agent, relay and server agent as real <c>weft up</c> processes.</summary>
     internal sealed class WeftChainRoute(string name, WeftChain chain) : IRoute
@@ -322,14 +446,18 @@ internal static class Routes
 
         public IPEndPoint Entry => chain.LocalForward;
 
+        public IReadOnlyList<int> ProcessIds => [.. new[] { chain.Relay, chain.Server, chain.Client }.OfType<WeftProcess>().Select(p => p.Runner.Id)];
+
         public ValueTask DisposeAsync() => chain.DisposeAsync();
     }
 
-    private sealed class SimpleRoute(string name, IPEndPoint entry, Func<ValueTask> dispose) : IRoute
+    private sealed class SimpleRoute(string name, IPEndPoint entry, IReadOnlyList<int> processIds, Func<ValueTask> dispose) : IRoute
     {
         public string Name => name;
 
         public IPEndPoint Entry => entry;
+
+        public IReadOnlyList<int> ProcessIds => processIds;
 
         public ValueTask DisposeAsync() => dispose();
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Weft.Cli.Commands;
+using Weft.Cli.Hosting;
 
 namespace Weft.Cli;
 
@@ -13,6 +14,8 @@ public static class Program
     /// <returns>The process exit code.</returns>
     public static async Task<int> Main(string[] args)
     {
+        // Before any socket exists: the runtime reads the setting once, when its socket engine starts.
+        SocketCompletions.Configure();
         RootCommand root = CreateRoot();
 
         // Long-running commands handle Ctrl-C and SIGTERM themselves (Hosting/ShutdownSignal): first = clean stop, second = force.

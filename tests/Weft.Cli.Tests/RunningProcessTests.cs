@@ -42,6 +42,40 @@ public class RunningProcessTests
     }
 
     [Fact]
+    public async Task Status_RunningRelay_ReportsInlineSocketCompletionsUnlessTheEnvironmentTurnsThemOff()
+    {
+        using var dir = new TempDirectory();
+        Key(dir, "relay.key");
+        string serverKey = Key(dir, "server.key");
+        string[] Relay(string control) => ["relay", "-i", dir.File("relay.key"), "-l", "net:127.0.0.1:0~noise", "--server", $"{serverKey}:office", "--control", control];
+
+        // weft's default: completions run on the socket engine's event thread (read back from the runtime itself).
+        string control = dir.File("weft-default.sock");
+        await using (WeftProcess relay = WeftProcess.Start(Relay(control)))
+        {
+            await relay.WaitForLineAsync("^ready: pid");
+            var (exit, json, error) = await WeftProcess.RunAsync(["status", "--control", control, "--json"]);
+            Assert.True(exit == 0, error);
+            using JsonDocument document = JsonDocument.Parse(json);
+            Assert.Equal("inline", document.RootElement.GetProperty("socketCompletions").GetString());
+            var (textExit, text, textError) = await WeftProcess.RunAsync(["status", "--control", control]);
+            Assert.True(textExit == 0, textError);
+            Assert.Contains("socket completions: inline", text, StringComparison.Ordinal);
+        }
+
+        // The operator's environment wins: =0 keeps the runtime's thread-pool completions.
+        string off = dir.File("weft-off.sock");
+        await using (WeftProcess relay = WeftProcess.Start(Relay(off), environment: new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0" }))
+        {
+            await relay.WaitForLineAsync("^ready: pid");
+            var (exit, json, error) = await WeftProcess.RunAsync(["status", "--control", off, "--json"]);
+            Assert.True(exit == 0, error);
+            using JsonDocument document = JsonDocument.Parse(json);
+            Assert.Equal("thread pool", document.RootElement.GetProperty("socketCompletions").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Status_NothingRunning_SaysSoAndExitsOne()
     {
         using var dir = new TempDirectory();

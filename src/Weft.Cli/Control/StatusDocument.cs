@@ -32,6 +32,9 @@ internal sealed record StatusDocument
 
     public string? Control { get; init; }
 
+    /// <summary>Where socket completions run: <c>inline</c> (on the socket engine's event thread) or <c>thread pool</c>.</summary>
+    public string? SocketCompletions { get; init; }
+
     public required IReadOnlyList<RoleStatus> Roles { get; init; }
 
     public static StatusDocument? Parse(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<StatusDocument>(json, JsonOptions);

@@ -18,6 +18,11 @@ internal static class StatusPrinter
             o.WriteLine($"control: {status.Control}");
         }
 
+        if (status.SocketCompletions is not null)
+        {
+            o.WriteLine($"socket completions: {status.SocketCompletions}");
+        }
+
         foreach (RoleStatus role in status.Roles)
         {
             o.WriteLine();

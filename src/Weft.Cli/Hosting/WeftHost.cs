@@ -123,6 +123,7 @@ internal sealed partial class WeftHost : IAsyncDisposable
         UptimeSeconds = Math.Round(_uptime.Elapsed.TotalSeconds, 1),
         Source = _config.Source,
         Control = _control?.Path,
+        SocketCompletions = SocketCompletions.Mode,
         Roles = _roles.Select(r =>
         {
             try

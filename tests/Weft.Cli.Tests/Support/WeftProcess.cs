@@ -74,6 +74,8 @@ public sealed partial class WeftProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // weft's own default for socket completions, whatever the test runner's environment says; a test may set it.
+        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
         if (environment is not null)
         {
             foreach ((string key, string value) in environment)

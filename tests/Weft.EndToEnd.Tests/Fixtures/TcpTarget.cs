@@ -16,6 +16,8 @@ namespace Weft.EndToEnd.Fixtures;
 /// <item><term>'G'</term><description>u64 BE length L and i32 BE seed; sends L pattern bytes (<see cref="PatternBytes"/>), then half-closes.</description></item>
 /// <item><term>'D'</term><description>u32 BE milliseconds; reads and discards for that long from the first data byte, replies
 /// u64 BE bytes received and u64 BE microseconds elapsed, then drains until end of stream (receiver-side throughput).</description></item>
+/// <item><term>'S'</term><description>stalls: reads nothing more and sends nothing, holding the connection until the target is
+/// disposed (a target that stopped reading; its sender runs into back-pressure).</description></item>
 /// </list>
 /// Every connection is counted (<see cref="Accepted"/>, <see cref="Active"/>) so a test can tell that a
 /// refused route never reached the target. Disposing closes the listener and every connection.
@@ -127,6 +129,9 @@ public sealed class TcpTarget : IAsyncDisposable
                 case 'D':
                     await DiscardForAsync(socket, buffer).ConfigureAwait(false);
                     break;
+                case 'S':
+                    await StallAsync(_stop.Token).ConfigureAwait(false);
+                    break;
                 default:
                     throw new InvalidDataException($"unknown target mode 0x{buffer[0]:x2}");
             }
@@ -221,6 +226,18 @@ public sealed class TcpTarget : IAsyncDisposable
         BinaryPrimitives.WriteInt64BigEndian(reply.AsSpan(8), (long)elapsed.TotalMicroseconds);
         await SendAllAsync(socket, reply).ConfigureAwait(false);
         await DrainAsync(socket, buffer).ConfigureAwait(false);
+    }
+
+    private static async Task StallAsync(CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The target is being disposed.
+        }
     }
 
     private static async Task DrainAsync(Socket socket, byte[] buffer)

@@ -290,7 +290,23 @@ public static class TransferClient
     /// <param name="warmup">Unmeasured round trips first.</param>
     /// <param name="cancellationToken">Cancels the measurement.</param>
     /// <returns>The round-trip times in microseconds, sorted ascending.</returns>
-    public static async Task<double[]> MeasureRoundTripsAsync(IPEndPoint endpoint, int size, int count, int warmup = 100, CancellationToken cancellationToken = default)
+    public static Task<double[]> MeasureRoundTripsAsync(IPEndPoint endpoint, int size, int count, int warmup = 100, CancellationToken cancellationToken = default) =>
+        MeasureRoundTripsAsync(endpoint, size, count, warmup, null, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="MeasureRoundTripsAsync(IPEndPoint, int, int, int, CancellationToken)"/>, calling
+    /// <paramref name="measuring"/> after the warm-up and <paramref name="measured"/> after the last round trip,
+    /// both while the connection is still open (e.g. to sample the route's processes, forked ones included).
+    /// </summary>
+    /// <param name="endpoint">Where to connect.</param>
+    /// <param name="size">Message size in bytes (≥ 4).</param>
+    /// <param name="count">Round trips measured.</param>
+    /// <param name="warmup">Round trips before measuring.</param>
+    /// <param name="measuring">Called once the warm-up is done; null for none.</param>
+    /// <param name="measured">Called after the last measured round trip; null for none.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The round-trip times in microseconds, sorted.</returns>
+    public static async Task<double[]> MeasureRoundTripsAsync(IPEndPoint endpoint, int size, int count, int warmup, Action? measuring, Action? measured, CancellationToken cancellationToken)
     {
         using Socket socket = await ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
         await SendAllAsync(socket, "E"u8.ToArray(), cancellationToken).ConfigureAwait(false);
@@ -299,6 +315,11 @@ public static class TransferClient
         var samples = new double[count];
         for (int i = -warmup; i < count; i++)
         {
+            if (i == 0)
+            {
+                measuring?.Invoke();
+            }
+
             BinaryPrimitives.WriteInt32LittleEndian(message, i);
             long start = Stopwatch.GetTimestamp();
             await SendAllAsync(socket, message, cancellationToken).ConfigureAwait(false);
@@ -319,6 +340,7 @@ public static class TransferClient
             }
         }
 
+        measured?.Invoke();
         socket.Shutdown(SocketShutdown.Send);
         Array.Sort(samples);
         return samples;

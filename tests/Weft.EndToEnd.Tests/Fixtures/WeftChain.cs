@@ -50,6 +50,9 @@ public sealed class WeftChainOptions
 
     /// <summary>The secure layer of the agent ↔ relay links: <c>noise</c> (weft's default) or <c>shs</c>.</summary>
     public string SecureLayer { get; set; } = "noise";
+
+    /// <summary>Extra environment variables of all three processes (null values remove a variable); null for none.</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; set; }
 }
 
 /// <summary>
@@ -181,7 +184,7 @@ public sealed partial class WeftChain : IAsyncDisposable
     /// <returns>A task that completes when the relay listens.</returns>
     public async Task StartRelayAsync(CancellationToken cancellationToken = default)
     {
-        Relay = WeftProcess.Start("relay", ["up", "-c", Path.Combine(_directory, "relay.yaml")]);
+        Relay = WeftProcess.Start("relay", ["up", "-c", Path.Combine(_directory, "relay.yaml")], _options.Environment);
         await Relay.WaitForListeningAsync(null, s_startTimeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -190,7 +193,7 @@ public sealed partial class WeftChain : IAsyncDisposable
     /// <returns>A task that completes when the process has started.</returns>
     public Task StartServerAsync(CancellationToken cancellationToken = default)
     {
-        Server = WeftProcess.Start("server agent", ["up", "-c", Path.Combine(_directory, "server.yaml")]);
+        Server = WeftProcess.Start("server agent", ["up", "-c", Path.Combine(_directory, "server.yaml")], _options.Environment);
         return Task.CompletedTask;
     }
 
@@ -199,7 +202,7 @@ public sealed partial class WeftChain : IAsyncDisposable
     /// <returns>A task that completes when the forwards listen.</returns>
     public async Task StartClientAsync(CancellationToken cancellationToken = default)
     {
-        Client = WeftProcess.Start("client agent", ["up", "-c", Path.Combine(_directory, "client.yaml")]);
+        Client = WeftProcess.Start("client agent", ["up", "-c", Path.Combine(_directory, "client.yaml")], _options.Environment);
         if (_options.Target is not null)
         {
             await Client.WaitForListeningAsync($":{LocalForward.Port}\\b", s_startTimeout, cancellationToken).ConfigureAwait(false);
