@@ -14,6 +14,23 @@ public sealed class GomuxReceivePathTests
 {
     private const string Psk = "receive-path-psk";
 
+    /// <summary>A gomux server session with small read buffers and the peer's stream 0 opened and accepted.</summary>
+    private static async Task<(MuxSession Session, GomuxPeer Peer, MuxStream Stream)> AcceptedStreamAsync(CancellationToken ct)
+    {
+        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        try
+        {
+            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
+            return (session, peer, await session.AcceptStreamAsync(ct));
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            await session.DisposeAsync();
+            throw;
+        }
+    }
+
     // The smallest read buffer the options allow: every frame over 4 KiB straddles the pipe's segments.
     private static MuxOptions SmallReadBuffer() => new() { ReadBufferSize = 4096 };
 
@@ -21,13 +38,10 @@ public sealed class GomuxReceivePathTests
     public async Task DataFrames_StraddlingSmallPipeBuffers_IntoTheReceiveBuffer_ArriveIntact()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
-
             // Nobody reads while these arrive: they are decrypted into the receive buffer's segments, and sizes
             // around the 64 KiB segment size make some frames start a new segment with room left in the last one.
             int[] sizes = [1, 4095, 4096, 4097, 10_000, 30_000, 40_000, 35_000];
@@ -45,12 +59,10 @@ public sealed class GomuxReceivePathTests
     public async Task DataFrames_StraddlingSmallPipeBuffers_IntoAWaitingRead_ArriveIntact()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             for (int round = 0; round < 8; round++)
             {
                 int size = 1000 + (round * 9000);
@@ -74,12 +86,10 @@ public sealed class GomuxReceivePathTests
     public async Task FrameLargerThanTheWaitingRead_GoesToTheReceiveBuffer_InOrder()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             byte[] expected = RandomNumberGenerator.GetBytes(20_000);
             byte[] small = new byte[1500];
             ValueTask<int> read = stream.ReadAsync(small, ct);
@@ -97,12 +107,10 @@ public sealed class GomuxReceivePathTests
     public async Task TamperedFrame_IntoAWaitingRead_FailsTheSession_DeliversNothing()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             byte[] good = RandomNumberGenerator.GetBytes(2000);
             byte[] secret = RandomNumberGenerator.GetBytes(10_000);
             byte[] buffer = new byte[64 * 1024];
@@ -137,12 +145,10 @@ public sealed class GomuxReceivePathTests
     public async Task TamperedTag_OfAFrameForTheReceiveBuffer_DeliversOnlyTheGoodFrames()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             byte[] good = RandomNumberGenerator.GetBytes(30_000);
             byte[] bad = Seal(peer, 0, RandomNumberGenerator.GetBytes(30_000));
             bad[^1] ^= 0x80;
@@ -161,12 +167,10 @@ public sealed class GomuxReceivePathTests
     public async Task TruncatedLargeFrame_StraddlingBuffers_FailsAsTruncated_DeliversOnlyWholeFrames()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             byte[] good = RandomNumberGenerator.GetBytes(5000);
             byte[] cut = Seal(peer, 0, RandomNumberGenerator.GetBytes(50_000));
             await peer.SendRawAsync((byte[])[.. Seal(peer, 0, good), .. cut.AsSpan(0, cut.Length - 1)]);
@@ -182,12 +186,10 @@ public sealed class GomuxReceivePathTests
     public async Task DataOverTheWindow_IsRefusedByItsHeader_BeforeTheBodyArrives()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             await peer.SendDataAsync(0, new byte[65_536]);
             await peer.SendDataAsync(0, new byte[65_000]);
 
@@ -204,12 +206,10 @@ public sealed class GomuxReceivePathTests
     public async Task DataForAReadAbortedStream_IsStillAuthenticated()
     {
         CancellationToken ct = TestToken.Create();
-        var (session, peer) = await GomuxPeer.StartAsync(isClient: false, Psk, options: SmallReadBuffer());
+        var (session, peer, stream) = await AcceptedStreamAsync(ct);
         await using (session)
         await using (peer)
         {
-            await peer.SendAsync(GomuxFrameType.OpenStream, 0);
-            MuxStream stream = await session.AcceptStreamAsync(ct);
             stream.Abort(MuxAbortDirection.Read);
             await peer.SendDataAsync(0, new byte[65_536]);
 
