@@ -15,13 +15,12 @@ namespace Weft.GomuxBench;
 /// sealing does not count against the session; a grant that is not a multiple of 65 536 is sealed on the spot.
 /// The session does all it does over TCP: seals every frame, writes batches, reads and authenticates every grant.
 /// </remarks>
-internal sealed class CreditingSink : Stream
+internal sealed class CreditingSink : SimulatedPeerStream
 {
     private const int RingSize = 256;
 
     private readonly GomuxFrameCodec _codec;
     private readonly byte[][] _grants = new byte[RingSize][];
-    private readonly Lock _lock = new();
     private readonly byte[] _header = new byte[GomuxConstants.HeaderSize];
     private readonly MemoryStream? _recording;
     private readonly int _recordLimit;
@@ -31,8 +30,6 @@ internal sealed class CreditingSink : Stream
     private byte[] _pending = [];
     private int _pendingOffset;
     private int _nextGrant;
-    private bool _closed;
-    private TaskCompletionSource? _readWaiter;
     private TaskCompletionSource? _dataWaiter;
     private long _dataTarget = long.MaxValue;
 
@@ -64,20 +61,10 @@ internal sealed class CreditingSink : Stream
     /// <summary>The first written bytes, when recording was asked for.</summary>
     public byte[] Recording => _recording?.ToArray() ?? [];
 
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     /// <summary>Completes once <paramref name="bytes"/> Data bytes in all have been written to this sink.</summary>
     public Task WaitForDataAsync(long bytes)
     {
-        lock (_lock)
+        lock (Gate)
         {
             if (DataBytes >= bytes)
             {
@@ -134,12 +121,11 @@ internal sealed class CreditingSink : Stream
 
         TaskCompletionSource? wake;
         TaskCompletionSource? done = null;
-        lock (_lock)
+        lock (Gate)
         {
             DataBytes += data;
             _owed += data;
-            wake = _readWaiter;
-            _readWaiter = null;
+            wake = TakeReadWaiterLocked();
             if (DataBytes >= _dataTarget)
             {
                 done = _dataWaiter;
@@ -152,75 +138,17 @@ internal sealed class CreditingSink : Stream
         done?.TrySetResult();
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    protected override int TryReadLocked(Span<byte> buffer)
     {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        while (true)
+        if (_pendingOffset < _pending.Length || TakeGrantLocked())
         {
-            Task wait;
-            lock (_lock)
-            {
-                if (_pendingOffset < _pending.Length || TakeGrantLocked())
-                {
-                    int n = Math.Min(buffer.Length, _pending.Length - _pendingOffset);
-                    _pending.AsSpan(_pendingOffset, n).CopyTo(buffer.Span);
-                    _pendingOffset += n;
-                    return n;
-                }
-
-                if (_closed)
-                {
-                    return 0;
-                }
-
-                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readWaiter.Task;
-            }
-
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        TaskCompletionSource? wake;
-        lock (_lock)
-        {
-            _closed = true;
-            wake = _readWaiter;
-            _readWaiter = null;
+            int n = Math.Min(buffer.Length, _pending.Length - _pendingOffset);
+            _pending.AsSpan(_pendingOffset, n).CopyTo(buffer);
+            _pendingOffset += n;
+            return n;
         }
 
-        wake?.TrySetResult();
-        base.Dispose(disposing);
+        return -1;
     }
 
     private bool TakeGrantLocked()
@@ -257,11 +185,10 @@ internal sealed class CreditingSink : Stream
 /// Data frame only when the window holds it; released bytes are handed out in whatever pieces the reader asks for,
 /// so frames straddle the session's read buffers as they do over TCP.
 /// </summary>
-internal sealed class RecordedSender : Stream
+internal sealed class RecordedSender : SimulatedPeerStream
 {
     private readonly byte[] _recording;
     private readonly List<(int Offset, int Size, int DataLength)> _dataFrames = [];
-    private readonly Lock _lock = new();
     private readonly byte[] _header = new byte[GomuxConstants.HeaderSize];
     private readonly long _dataTotal;
     private int _headerFill;
@@ -271,8 +198,6 @@ internal sealed class RecordedSender : Stream
     private int _next;
     private int _releasedOffset;
     private int _releasedEnd;
-    private bool _closed;
-    private TaskCompletionSource? _readWaiter;
 
     /// <summary>Replays <paramref name="recording"/> (a gomux client's bytes from its first frame) until <paramref name="dataTotal"/> Data bytes went out.</summary>
     public RecordedSender(byte[] recording, long dataTotal)
@@ -309,48 +234,18 @@ internal sealed class RecordedSender : Stream
         }
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    protected override int TryReadLocked(Span<byte> buffer)
     {
-        while (true)
+        if (_releasedOffset < _releasedEnd || ReleaseLocked())
         {
-            Task wait;
-            lock (_lock)
-            {
-                if (_releasedOffset < _releasedEnd || ReleaseLocked())
-                {
-                    int n = Math.Min(buffer.Length, _releasedEnd - _releasedOffset);
-                    _recording.AsSpan(_releasedOffset, n).CopyTo(buffer.Span);
-                    _releasedOffset += n;
-                    return n;
-                }
-
-                if (_closed)
-                {
-                    return 0;
-                }
-
-                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readWaiter.Task;
-            }
-
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            int n = Math.Min(buffer.Length, _releasedEnd - _releasedOffset);
+            _recording.AsSpan(_releasedOffset, n).CopyTo(buffer);
+            _releasedOffset += n;
+            return n;
         }
+
+        return -1;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -390,52 +285,13 @@ internal sealed class RecordedSender : Stream
         }
 
         TaskCompletionSource? wake;
-        lock (_lock)
+        lock (Gate)
         {
             _credit += credit;
-            wake = _readWaiter;
-            _readWaiter = null;
+            wake = TakeReadWaiterLocked();
         }
 
         wake?.TrySetResult();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        TaskCompletionSource? wake;
-        lock (_lock)
-        {
-            _closed = true;
-            wake = _readWaiter;
-            _readWaiter = null;
-        }
-
-        wake?.TrySetResult();
-        base.Dispose(disposing);
     }
 
     /// <summary>Releases the next recorded Data frames the window holds, as one contiguous run of the recording.</summary>
@@ -473,5 +329,107 @@ internal sealed class RecordedSender : Stream
         }
 
         return true;
+    }
+}
+
+/// <summary>
+/// The stream plumbing both simulated peers share: one lock, reads that wait until the subclass has bytes to give
+/// (<see cref="TryReadLocked"/>), writes that complete synchronously, and a dispose that ends a waiting read.
+/// </summary>
+internal abstract class SimulatedPeerStream : Stream
+{
+    private bool _closed;
+    private TaskCompletionSource? _readWaiter;
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Guards the subclass's state and the waiting read.</summary>
+    protected Lock Gate { get; } = new();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (Gate)
+            {
+                int n = TryReadLocked(buffer.Span);
+                if (n >= 0)
+                {
+                    return n;
+                }
+
+                if (_closed)
+                {
+                    return 0;
+                }
+
+                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readWaiter.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Write(buffer.AsSpan(offset, count));
+        return Task.CompletedTask;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>Under <see cref="Gate"/>: copies available bytes into <paramref name="buffer"/>; -1 when there are none yet.</summary>
+    protected abstract int TryReadLocked(Span<byte> buffer);
+
+    /// <summary>Under <see cref="Gate"/>, after making bytes available: the waiting read to wake (outside the lock), if any.</summary>
+    protected TaskCompletionSource? TakeReadWaiterLocked()
+    {
+        TaskCompletionSource? wake = _readWaiter;
+        _readWaiter = null;
+        return wake;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        TaskCompletionSource? wake;
+        lock (Gate)
+        {
+            _closed = true;
+            wake = TakeReadWaiterLocked();
+        }
+
+        wake?.TrySetResult();
+        base.Dispose(disposing);
     }
 }
