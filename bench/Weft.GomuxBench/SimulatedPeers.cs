@@ -21,11 +21,9 @@ internal sealed class CreditingSink : SimulatedPeerStream
 
     private readonly GomuxFrameCodec _codec;
     private readonly byte[][] _grants = new byte[RingSize][];
-    private readonly byte[] _header = new byte[GomuxConstants.HeaderSize];
+    private readonly FrameWalker _frames = new();
     private readonly MemoryStream? _recording;
     private readonly int _recordLimit;
-    private int _headerFill;
-    private long _skip;
     private long _owed;
     private byte[] _pending = [];
     private int _pendingOffset;
@@ -85,30 +83,9 @@ internal sealed class CreditingSink : SimulatedPeerStream
         }
 
         long data = 0;
-        while (!buffer.IsEmpty)
+        while (_frames.TryNext(ref buffer, out GomuxFrameType type, out uint length))
         {
-            if (_skip > 0)
-            {
-                int n = (int)Math.Min(_skip, buffer.Length);
-                _skip -= n;
-                buffer = buffer[n..];
-                continue;
-            }
-
-            int take = Math.Min(GomuxConstants.HeaderSize - _headerFill, buffer.Length);
-            buffer[..take].CopyTo(_header.AsSpan(_headerFill));
-            _headerFill += take;
-            buffer = buffer[take..];
-            if (_headerFill < GomuxConstants.HeaderSize)
-            {
-                break;
-            }
-
-            _headerFill = 0;
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
-            bool isData = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(8)) == (uint)GomuxFrameType.Data;
-            _skip = (isData ? length : 0) + GomuxConstants.TagSize;
-            if (isData)
+            if (type == GomuxFrameType.Data)
             {
                 data += length;
             }
@@ -189,10 +166,8 @@ internal sealed class RecordedSender : SimulatedPeerStream
 {
     private readonly byte[] _recording;
     private readonly List<(int Offset, int Size, int DataLength)> _dataFrames = [];
-    private readonly byte[] _header = new byte[GomuxConstants.HeaderSize];
+    private readonly FrameWalker _frames = new();
     private readonly long _dataTotal;
-    private int _headerFill;
-    private long _skip;
     private long _credit = GomuxConstants.InitialWindow;
     private long _dataReleased;
     private int _next;
@@ -250,29 +225,8 @@ internal sealed class RecordedSender : SimulatedPeerStream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         long credit = 0;
-        while (!buffer.IsEmpty)
+        while (_frames.TryNext(ref buffer, out GomuxFrameType type, out uint length))
         {
-            if (_skip > 0)
-            {
-                int n = (int)Math.Min(_skip, buffer.Length);
-                _skip -= n;
-                buffer = buffer[n..];
-                continue;
-            }
-
-            int take = Math.Min(GomuxConstants.HeaderSize - _headerFill, buffer.Length);
-            buffer[..take].CopyTo(_header.AsSpan(_headerFill));
-            _headerFill += take;
-            buffer = buffer[take..];
-            if (_headerFill < GomuxConstants.HeaderSize)
-            {
-                break;
-            }
-
-            _headerFill = 0;
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
-            var type = (GomuxFrameType)BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(8));
-            _skip = (type == GomuxFrameType.Data ? length : 0) + GomuxConstants.TagSize;
             if (type == GomuxFrameType.WindowUpdate)
             {
                 credit += length;
@@ -431,5 +385,50 @@ internal abstract class SimulatedPeerStream : Stream
 
         wake?.TrySetResult();
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// Walks the gomux frames in a byte stream written in arbitrary pieces, reading only the plain-text headers and
+/// skipping bodies and tags.
+/// </summary>
+internal sealed class FrameWalker
+{
+    private readonly byte[] _header = new byte[GomuxConstants.HeaderSize];
+    private int _headerFill;
+    private long _skip;
+
+    /// <summary>Consumes <paramref name="buffer"/> up to the end of the next whole header; false when it ran out first.</summary>
+    public bool TryNext(ref ReadOnlySpan<byte> buffer, out GomuxFrameType type, out uint length)
+    {
+        while (!buffer.IsEmpty)
+        {
+            if (_skip > 0)
+            {
+                int n = (int)Math.Min(_skip, buffer.Length);
+                _skip -= n;
+                buffer = buffer[n..];
+                continue;
+            }
+
+            int take = Math.Min(GomuxConstants.HeaderSize - _headerFill, buffer.Length);
+            buffer[..take].CopyTo(_header.AsSpan(_headerFill));
+            _headerFill += take;
+            buffer = buffer[take..];
+            if (_headerFill < GomuxConstants.HeaderSize)
+            {
+                break;
+            }
+
+            _headerFill = 0;
+            length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
+            type = (GomuxFrameType)BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(8));
+            _skip = (type == GomuxFrameType.Data ? length : 0) + GomuxConstants.TagSize;
+            return true;
+        }
+
+        type = default;
+        length = 0;
+        return false;
     }
 }
