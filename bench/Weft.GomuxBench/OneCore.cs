@@ -234,9 +234,10 @@ internal static class OneCore
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static (byte[] Key, byte[] Header, byte[] Plain, byte[] Cipher, byte[] Tag) NewFrame()
+    /// <summary>A gomux Data frame's parts for the AEAD-alone runs: key, 36-byte header (the AAD, nonce at 12..36), payload, room.</summary>
+    public static (byte[] Key, byte[] Header, byte[] Plain, byte[] Cipher, byte[] Tag) NewFrame(int size = Frame)
     {
-        byte[] plain = RandomNumberGenerator.GetBytes(Frame);
+        byte[] plain = RandomNumberGenerator.GetBytes(size);
         return (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(36), plain, new byte[plain.Length], new byte[16]);
     }
 }

@@ -129,58 +129,14 @@ static string Name(Layer layer) => layer switch
     _ => "gomux",
 };
 
-// A gomux Data frame's parts for the AEAD-alone runs: key, 36-byte header (the AAD, nonce at 12..36), payload, room.
-static (byte[] Key, byte[] Header, byte[] Plain, byte[] Cipher, byte[] Tag) NewFrame(int size)
-{
-    byte[] plain = RandomNumberGenerator.GetBytes(size);
-    return (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(36), plain, new byte[plain.Length], new byte[16]);
-}
+// The AEAD alone on one 64 KiB gomux Data frame (fresh nonce per seal, the 36-byte header as AAD), wall clock.
+static double AeadSeal(long bytes, bool libsodium) => Weft.GomuxBench.OneCore.AeadSeal(bytes, libsodium).WallMBps;
 
-static double AeadSeal(long bytes, bool libsodium)
-{
-    var (key, header, plain, cipher, tag) = NewFrame(64 * 1024);
-    using var aead = new XChaCha20Poly1305(key);
-    var sw = Stopwatch.StartNew();
-    for (long done = 0; done < bytes; done += plain.Length)
-    {
-        // A fresh nonce per frame, as gomux draws one (part of the frame's cost).
-        SecureRandom.Fill(header.AsSpan(12, 24));
-        if (libsodium)
-        {
-            AeadXChaCha20Poly1305.EncryptDetached(key, header.AsSpan(12, 24), plain, cipher, tag, header);
-        }
-        else
-        {
-            aead.Encrypt(header.AsSpan(12, 24), plain, cipher, tag, header);
-        }
-    }
-
-    return MBps(bytes, sw.Elapsed);
-}
-
-static double AeadOpen(long bytes, bool libsodium)
-{
-    var (key, header, plain, cipher, tag) = NewFrame(64 * 1024);
-    using var aead = new XChaCha20Poly1305(key);
-    aead.Encrypt(header.AsSpan(12, 24), plain, cipher, tag, header);
-    var sw = Stopwatch.StartNew();
-    for (long done = 0; done < bytes; done += plain.Length)
-    {
-        bool ok = libsodium
-            ? AeadXChaCha20Poly1305.TryDecryptDetached(key, header.AsSpan(12, 24), cipher, tag, plain, header)
-            : aead.TryDecrypt(header.AsSpan(12, 24), cipher, tag, plain, header);
-        if (!ok)
-        {
-            throw new CryptographicException("the benchmark's own frame did not authenticate");
-        }
-    }
-
-    return MBps(bytes, sw.Elapsed);
-}
+static double AeadOpen(long bytes, bool libsodium) => Weft.GomuxBench.OneCore.AeadOpen(bytes, libsodium).WallMBps;
 
 static double SmallSealAllocation()
 {
-    var (key, header, plain, cipher, tag) = NewFrame(64);
+    var (key, header, plain, cipher, tag) = Weft.GomuxBench.OneCore.NewFrame(64);
     using var aead = new XChaCha20Poly1305(key);
     for (int i = 0; i < 1000; i++)
     {
